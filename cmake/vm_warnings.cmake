@@ -2,7 +2,7 @@
 function(vm_target_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wshadow -Wstrict-prototypes -Wpointer-arith
-    -Wmissing-prototypes -Wcast-qual -Wvla -Wformat=2 -Wdouble-promotion
+    -Wmissing-prototypes -Wcast-qual -Wvla -Wformat=2
     -Wno-unused-parameter)
   if(VM_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
