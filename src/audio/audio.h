@@ -32,21 +32,29 @@
 /* Facts about the original recording. */
 typedef struct vm_audio_facts {
   char container[64];          /* demuxer short name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" */
-  char codec[32];              /* decoder name of the chosen stream, e.g. "aac" */
+  char codec[32];              /* codec of the chosen stream (avcodec_get_name:
+                                  "aac", "mp3", "amr_nb", "opus", ...) */
   int native_rate_hz;          /* sample rate of the stream */
   int native_channels;         /* channel count of the stream */
   int64_t bit_rate;            /* bits/s from the container or stream, 0 if unknown */
-  double duration_s;           /* decoded duration: samples decoded / native rate */
+  double duration_s;           /* decoded duration: samples decoded / native
+                                  rate, gap fill included */
   double container_duration_s; /* duration the container declares, or -1 */
   int n_audio_streams;         /* audio streams in the file (the best one is used) */
   int n_decode_errors;         /* packets that failed to decode and were skipped */
+  double filled_s;             /* seconds of silence inserted where frames
+                                  were missing from the timeline (AMR DTX
+                                  comfort-noise frames, skipped packets), so
+                                  output times match recording times */
 } vm_audio_facts;
 
 typedef struct vm_audio_opts {
   int sample_rate_hz;           /* output rate, default 16000 */
   int keep_native;              /* also keep a mono copy at the native rate */
-  double max_duration_s;        /* refuse longer recordings (VM_EINVAL), 0 = no limit */
-  const atomic_int *cancel;     /* if non-NULL and set, stop with VM_ECANCELED */
+  double max_duration_s;        /* refuse longer recordings (VM_EINVAL), 0 = no
+                                   limit (the default) */
+  const atomic_int *cancel;     /* if non-NULL and set, stop with VM_ECANCELED
+                                   (polled between packets) */
 } vm_audio_opts;
 
 /* Decoded audio. samples is owned by the struct (free with vm_audio_deinit). */
@@ -65,7 +73,15 @@ vm_audio_opts vm_audio_opts_default(void);
  * to opts->sample_rate_hz (opts may be NULL for defaults). On success *out
  * owns its buffers; on failure *out is zeroed and owns nothing. Decoding
  * stops with VM_EDECODE if the stream breaks off before the duration the
- * container declares ("truncated <CODEC> stream at <T> s"). */
+ * container declares ("truncated <CODEC> stream at <T> s"): decoded < 98 %
+ * of declared and more than 0.5 s short, unless the declared duration is
+ * only a bit-rate estimate (see audio_decode.c). Frames the decoder drops
+ * inside the stream (AMR DTX, bad packets) become silence of the same
+ * length (facts.filled_s), so output times are recording times.
+ * Errors: VM_ENOENT, VM_EACCES, VM_EEMPTY, VM_EFORMAT (not audio, text,
+ * unsupported codec), VM_ENOAUDIO, VM_EDECODE (corrupt, truncated),
+ * VM_EINVAL (bad opts, longer than max_duration_s), VM_ECANCELED,
+ * VM_ENOMEM, VM_EIO. Reads the file only; opens nothing else. */
 int vm_audio_decode_file(const char *path, const vm_audio_opts *opts,
                          vm_audio *out, vm_err *err);
 
