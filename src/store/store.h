@@ -10,7 +10,8 @@
  *   batches     one row per batch: the BatchResult figures
  *
  * File states: pending → in_progress → completed | failed. A crash leaves
- * rows in_progress; vm_store_recover() puts them back to pending.
+ * rows in_progress; vm_store_recover() puts them back to pending (or to
+ * completed when they were started from completed).
  *
  * Locking: vm_store_open() takes an exclusive advisory lock (flock) on
  * "<path>.lock" for the lifetime of the handle, so a second voiceman on the
@@ -66,7 +67,10 @@ int vm_store_run_end(vm_store *s, int64_t run_id, const char *status,
 
 /* --- files ----------------------------------------------------------- */
 
-/* Puts every in_progress row back to pending. OUT: how many (may be NULL). */
+/* Resolves every in_progress row left by a crash: back to completed if it
+ * was started from completed (a skip check or a --force redo that never
+ * finished: its earlier outputs and execution stand), else to pending.
+ * OUT: how many rows were resolved (may be NULL). */
 int vm_store_recover(vm_store *s, int *out_n_reset, vm_err *err);
 
 /* A completed file as loaded at start-up. Strings owned by the array. */
@@ -86,7 +90,11 @@ int vm_store_load_completed(vm_store *s, vm_store_done **out, size_t *out_n,
 void vm_store_done_free(vm_store_done *d, size_t n);
 
 /* Registers path (absolute) if new (state pending), or returns the
- * existing row. Updates size and mtime. OUT: *out_file_id. */
+ * existing row. Updates size and mtime; when they changed, the stored
+ * hash is dropped and a completed row goes back to pending (its outputs
+ * describe the old content). output_stem (may be NULL) is assigned only
+ * if the row has none: an existing stem wins. A stem already owned by
+ * another path gives VM_EINVAL. OUT: *out_file_id. */
 int vm_store_file_register(vm_store *s, const char *path, int64_t size_bytes,
                            int64_t mtime_ns, const char *output_stem,
                            int64_t *out_file_id, vm_err *err);
@@ -96,6 +104,14 @@ int vm_store_file_register(vm_store *s, const char *path, int64_t size_bytes,
  * vm_store_strings_free). */
 int vm_store_load_stems(vm_store *s, char ***out, size_t *out_n, vm_err *err);
 void vm_store_strings_free(char **v, size_t n);
+
+/* Every (path, output_stem) pair of the files table (rows without a stem
+ * are left out), ordered by path, in ONE query, so a run can give each
+ * input the stem it had before and new inputs stems that collide with
+ * none. OUT: two parallel arrays of *out_n strings (free each with
+ * vm_store_strings_free). */
+int vm_store_load_stem_map(vm_store *s, char ***out_paths, char ***out_stems,
+                           size_t *out_n, vm_err *err);
 
 /* pending|failed|completed → in_progress; attempts += 1. */
 int vm_store_file_start(vm_store *s, int64_t file_id, int64_t run_id,
@@ -110,7 +126,7 @@ typedef struct vm_store_completion {
 } vm_store_completion;
 
 /* in_progress → completed, clears last_error, and inserts an executions
- * row, all in one transaction. */
+ * row, all in one transaction. c->sha256 must be 64 hex characters. */
 int vm_store_file_complete(vm_store *s, int64_t file_id, int64_t run_id,
                            const vm_store_completion *c, vm_err *err);
 
@@ -120,11 +136,15 @@ int vm_store_file_fail(vm_store *s, int64_t file_id, int64_t run_id,
                        const char *error_text, vm_err *err);
 
 /* in_progress → pending (work canceled by an interrupt; not an attempt
- * that counts as failed). */
+ * that counts as failed), or back to completed when it was started from
+ * completed. */
 int vm_store_file_release(vm_store *s, int64_t file_id, vm_err *err);
 
 /* Marks a completed file as seen by this run without redoing it (updates
- * last_seen_run). */
+ * last_run). Legal from completed, and from in_progress when the start
+ * came from completed (a skip candidate dispatched for hashing whose hash
+ * matched): the row goes back to completed and that start is not counted
+ * in attempts. Anything else: VM_EINVAL. */
 int vm_store_file_touch(vm_store *s, int64_t file_id, int64_t run_id,
                         vm_err *err);
 
@@ -152,7 +172,9 @@ int vm_store_batch_write(vm_store *s, const vm_batch_result *b, vm_err *err);
 int vm_store_count_states(vm_store *s, int64_t counts[VM_FILE_N_STATES],
                           vm_err *err);
 
-/* Calls fn for each file row in the given state, ordered by path. */
+/* Calls fn for each file row in the given state, ordered by path. The
+ * strings are borrowed until fn returns. A non-zero return from fn stops
+ * the walk and is returned as is. */
 typedef int (*vm_store_file_fn)(void *user, const char *path,
                                 const char *sha256, int attempts,
                                 const char *error_code,
@@ -160,7 +182,9 @@ typedef int (*vm_store_file_fn)(void *user, const char *path,
 int vm_store_each_file(vm_store *s, enum vm_file_state state,
                        vm_store_file_fn fn, void *user, vm_err *err);
 
-/* Calls fn for each batch row of the latest run (or run_id if > 0). */
+/* Calls fn for each batch row of the latest run (or run_id if > 0), by
+ * batch_number; b's strings are borrowed until fn returns. A non-zero
+ * return from fn stops the walk and is returned as is. */
 typedef int (*vm_store_batch_fn)(void *user, const vm_batch_result *b);
 int vm_store_each_batch(vm_store *s, int64_t run_id, vm_store_batch_fn fn,
                         void *user, vm_err *err);
