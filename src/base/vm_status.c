@@ -46,7 +46,7 @@ int vm_status_from_errno(int errnum) {
 int vm_status_is_transient(int status) {
   switch (status) {
     case VM_ENOMEM: case VM_EIO: case VM_ENOSPC: case VM_EBUSY:
-    case VM_EGPU: case VM_EDB: case VM_EACCES:
+    case VM_EGPU: case VM_EDB:
       return 1;
     default:
       return 0;

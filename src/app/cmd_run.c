@@ -1,0 +1,162 @@
+/* cmd_run.c — `voiceman run`: options, signals, exit code.
+ *
+ * Signals: the first SIGINT/SIGTERM asks the pipeline to stop cleanly (the
+ * store stays consistent, no partial output); a second SIGINT/SIGTERM
+ * ends the process at once with 130 — still safe, because every output is
+ * renamed into place whole and SQLite rolls back an unfinished
+ * transaction; the next run redoes whatever was in flight. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "discover.h"
+#include "pipeline.h"
+#include "vm_json.h"
+#include "vm_log.h"
+#include "vm_sys.h"
+
+static atomic_int g_stop;
+
+static void on_signal(int sig) {
+  if (atomic_exchange(&g_stop, 1)) {
+    static const char msg[] = "\nvoiceman: second interrupt: quitting now\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(VM_EXIT_INTERRUPTED);
+  }
+  (void)sig;
+}
+
+static void run_usage(FILE *f) {
+  fprintf(f,
+      "Usage: voiceman run INPUT... -o OUT [OPTIONS]\n"
+      "\n"
+      "Processes every recording in INPUT (files, or folders searched\n"
+      "recursively for %s) into OUT:\n"
+      "OUT/summary.json, one result JSON per file under OUT/files/, the\n"
+      "checkpoint store OUT/voiceman.db and the audit log OUT/audit.jsonl.\n"
+      "Running the same command again skips completed, unchanged files and\n"
+      "redoes interrupted or failed ones.\n"
+      "\n"
+      "Options:\n"
+      "  -o, --output OUT       output folder (required; created if missing)\n"
+      "      --store PATH       checkpoint store (default OUT/voiceman.db)\n"
+      "  -w, --workers N        decoding threads (default: one per core, %d here)\n"
+      "  -b, --batch-size N     files per batch for statistics (default 10)\n"
+      "  -r, --retries N        extra attempts per file in this run for\n"
+      "                         transient failures (I/O, memory, disk full;\n"
+      "                         default 2). Bad files are not retried.\n"
+      "  -f, --force            redo files that are already completed\n"
+      "      --max-duration S   fail recordings longer than S seconds (default: no limit)\n"
+      "      --queue-seconds S  decoded audio held between stages (default 1800)\n"
+      "  -q, --quiet            print errors only\n"
+      "      --log-json         progress and log as JSON lines on stderr\n"
+      "  -h, --help             this help\n"
+      "\n"
+      "Exit status: 0 all files completed, 1 some failed or were rejected,\n"
+      "2 usage or set-up error, 130 interrupted (run again to finish).\n",
+      vm_discover_extensions(), vm_sys_ncores());
+}
+
+static char *options_json(const vm_run_opts *o) {
+  json_t *in = json_array();
+  for (size_t i = 0; i < o->n_inputs; i++) json_array_append_new(in, vm_json_string_lossy(o->inputs[i]));
+  json_t *j = json_pack("{s:o,s:o,s:o,s:i,s:i,s:i,s:b,s:f,s:f}", "inputs", in, "output",
+                        vm_json_string_lossy(o->out_dir), "store",
+                        o->store_path ? vm_json_string_lossy(o->store_path) : json_null(),
+                        "workers", o->workers, "batch_size", o->batch_size, "retries",
+                        o->retries, "force", o->force, "max_duration_s", o->max_duration_s,
+                        "queue_seconds", o->queue_seconds);
+  char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  json_decref(j);
+  return s;
+}
+
+enum { OPT_STORE = 256, OPT_MAXDUR, OPT_QUEUE, OPT_LOGJSON };
+
+static int parse(int argc, char **argv, vm_run_opts *o) {
+  static const struct option longopts[] = {
+      {"output", required_argument, 0, 'o'}, {"store", required_argument, 0, OPT_STORE},
+      {"workers", required_argument, 0, 'w'}, {"batch-size", required_argument, 0, 'b'},
+      {"retries", required_argument, 0, 'r'}, {"force", no_argument, 0, 'f'},
+      {"max-duration", required_argument, 0, OPT_MAXDUR},
+      {"queue-seconds", required_argument, 0, OPT_QUEUE}, {"quiet", no_argument, 0, 'q'},
+      {"log-json", no_argument, 0, OPT_LOGJSON}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+  int ch;
+  optind = 1;
+  while ((ch = getopt_long(argc, argv, "o:w:b:r:fqh", longopts, NULL)) != -1) {
+    switch (ch) {
+      case 'o': o->out_dir = optarg; break;
+      case OPT_STORE: o->store_path = optarg; break;
+      case 'w': if (vm_app_parse_int("--workers", optarg, 1, 256, &o->workers)) return -1; break;
+      case 'b': if (vm_app_parse_int("--batch-size", optarg, 1, 100000, &o->batch_size)) return -1; break;
+      case 'r': if (vm_app_parse_int("--retries", optarg, 0, 100, &o->retries)) return -1; break;
+      case 'f': o->force = 1; break;
+      case OPT_MAXDUR:
+        if (vm_app_parse_double("--max-duration", optarg, 0.001, 1e7, &o->max_duration_s)) return -1;
+        break;
+      case OPT_QUEUE:
+        if (vm_app_parse_double("--queue-seconds", optarg, 1, 1e6, &o->queue_seconds)) return -1;
+        break;
+      case 'q': o->progress = VM_PROGRESS_QUIET; break;
+      case OPT_LOGJSON: o->progress = VM_PROGRESS_JSON; break;
+      case 'h': run_usage(stdout); return 1;
+      default: run_usage(stderr); return -1;
+    }
+  }
+  o->inputs = (const char *const *)(argv + optind);
+  o->n_inputs = (size_t)(argc - optind);
+  if (o->n_inputs == 0 || !o->out_dir) {
+    fprintf(stderr, "voiceman run: %s\n\n", !o->out_dir ? "-o OUT is required" : "no INPUT given");
+    run_usage(stderr);
+    return -1;
+  }
+  return 0;
+}
+
+int vm_cmd_run(int argc, char **argv) {
+  vm_run_opts o;
+  memset(&o, 0, sizeof o);
+  o.batch_size = 10;
+  o.retries = 2;
+  o.queue_seconds = 1800;
+  o.workers = vm_sys_ncores();
+  o.version = VM_VERSION;
+  int p = parse(argc, argv, &o);
+  if (p != 0) return p > 0 ? VM_EXIT_OK : VM_EXIT_USAGE;
+  char *oj = options_json(&o);
+  o.options_json = oj;
+  o.stop = &g_stop;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  vm_run_totals t;
+  vm_err err;
+  vm_err_clear(&err);
+  int rc = vm_pipeline_run(&o, &t, &err);
+  free(oj);
+  if (rc == VM_ECANCELED) {
+    fprintf(stderr, "voiceman: %s (%d completed, %d failed, %d left)\n", vm_err_text(&err),
+            t.completed, t.failed, t.interrupted);
+    return VM_EXIT_INTERRUPTED;
+  }
+  if (rc != VM_OK) {
+    fprintf(stderr, "voiceman: %s\n", vm_err_text(&err));
+    return VM_EXIT_USAGE;
+  }
+  if (o.progress != VM_PROGRESS_QUIET && o.progress != VM_PROGRESS_JSON)
+    fprintf(stderr,
+            "voiceman: %d file(s): %d completed, %d skipped (unchanged), %d failed, "
+            "%d rejected; %.1f s of audio in %.1f s\n",
+            t.n_inputs, t.completed, t.skipped, t.failed, t.rejected, t.audio_s, t.wall_s);
+  return (t.failed || t.rejected) ? VM_EXIT_SOME_FAILED : VM_EXIT_OK;
+}
