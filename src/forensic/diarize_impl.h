@@ -1,0 +1,42 @@
+/* diarize_impl.h — shared inside the diarization files only.
+ *
+ * diarize.c extracts frames and features, runs the stereo path, and turns
+ * frame labels into turns, statistics and segment labels; diarize_cluster.c
+ * holds the single-channel clustering (BIC change detection, AHC, Viterbi
+ * resegmentation); diarize_json.c the serialiser. */
+#ifndef VM_FORENSIC_DIARIZE_IMPL_H
+#define VM_FORENSIC_DIARIZE_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diarize.h"
+
+/* Feature dimension for clustering: MFCC c1..c12 (c0, the level, is left
+ * out so that loudness differences do not split a speaker) and log F0
+ * (held over unvoiced frames, see diarize.c). */
+#define VM__DIAR_N_CEPS 13
+#define VM__DIAR_DIM 14
+
+typedef struct vm__diar_frames {
+  size_t n_frames;    /* 10 ms frames in the file */
+  double frame_s;     /* 0.010 */
+  float *feat;        /* (n_frames, VM__DIAR_DIM), mean-normalised over speech */
+  uint8_t *speech;    /* (n_frames) 1 inside a speech region */
+  uint8_t *region_start; /* (n_frames) 1 on the first frame of a region */
+  int *label;         /* (n_frames) speaker, -1 outside speech */
+  uint8_t *overlap;   /* (n_frames) 1 = both parties active (stereo path) */
+} vm__diar_frames;
+
+/* Clusters the speech frames of f into speakers and writes f->label.
+ * OUT: *out_n_speakers (labels are 0..n-1, not yet in order of
+ * appearance). Returns VM_OK or VM_ENOMEM. */
+int vm__diar_cluster_mono(vm__diar_frames *f, const vm_diar_opts *o,
+                          int *out_n_speakers);
+
+/* F0 in Hz of every speech frame of f (0 = unvoiced or not speech) into
+ * out_f0 (n_frames). x is the mono signal. Returns VM_OK or VM_ENOMEM. */
+int vm__diar_pitch(const float *x, size_t n, int rate_hz,
+                   const vm__diar_frames *f, float *out_f0);
+
+#endif /* VM_FORENSIC_DIARIZE_IMPL_H */

@@ -1,0 +1,310 @@
+/* voice_measures.c — tracks once per signal, summaries over any range.
+ *
+ * DESIGN
+ * create() owns five tracks (pitch, pulses, harmonicity, formants,
+ * intensity) computed on the whole signal; summary_get() only reads them,
+ * using a small stack/heap scratch for the median. Range rule: a frame
+ * belongs to [t0, t1) when its centre does; pulses follow Praat's
+ * getWindowPoints ([t0, t1]). Statistics follow Praat's Pitch queries:
+ * sample SD (n - 1), quantile by linear interpolation at q n + 0.5,
+ * intensity mean averaged in energy. Formant means use only frames where
+ * the pitch track is voiced: formants of silence and fricatives are LPC
+ * noise (Praat's plain "Get mean" includes them).
+ *
+ * JSON keys: duration_s, f0_mean_hz, f0_median_hz, f0_sd_hz, f0_min_hz,
+ * f0_max_hz, f0_range_st, voiced_fraction, jitter_local,
+ * jitter_local_abs_s, jitter_rap, jitter_ppq5, shimmer_local,
+ * shimmer_local_db, shimmer_apq3, shimmer_apq5, shimmer_apq11, hnr_db,
+ * f1_mean_hz, f2_mean_hz, f3_mean_hz, f1_sd_hz, f2_sd_hz,
+ * formant_stability, intensity_mean_db, intensity_max_db, intensity_sd_db,
+ * n_pitch_frames, n_voiced_frames, n_pulses, null_reasons.
+ */
+#include "voice_measures.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dsp_voice_quality.h"
+#include "vm_alloc.h"
+#include "vm_json.h"
+
+struct vm_voice {
+  double duration_s;
+  vm_pitch_track *pitch;
+  vm_pointprocess *pulses;
+  vm_hnr_track *hnr;
+  vm_formant_track *formants;
+  vm_intensity_track *intensity;
+};
+
+void vm_forensic_voice_params_init(vm_voice_params *p) {
+  p->pitch_floor_hz = 75.0;
+  p->pitch_ceiling_hz = 600.0;
+  p->with_formants = 1;
+  p->with_hnr = 1;
+}
+
+int vm_forensic_voice_create(const float *x, size_t n, int rate_hz,
+                             const vm_voice_params *p, vm_voice **out,
+                             vm_err *err) {
+  *out = NULL;
+  vm_voice_params dp;
+  if (!p) vm_forensic_voice_params_init(&dp), p = &dp;
+  if (rate_hz <= 0 || (!x && n)) return vm_err_set(err, VM_EINVAL, "voice: invalid arguments");
+  vm_voice *v = vm_calloc(1, sizeof *v);
+  if (!v) return vm_err_set(err, VM_ENOMEM, "voice: out of memory");
+  v->duration_s = (double)n / rate_hz;
+  vm_pitch_params pp;
+  vm_dsp_pitch_params_init(&pp);
+  pp.floor_hz = p->pitch_floor_hz;
+  pp.ceiling_hz = p->pitch_ceiling_hz;
+  int rc = vm_dsp_pitch_create(x, n, rate_hz, &pp, &v->pitch, err);
+  if (!rc) rc = vm_dsp_pointprocess_create(x, n, rate_hz, v->pitch, NULL, &v->pulses, err);
+  if (!rc && p->with_hnr) {
+    vm_hnr_params hp;
+    vm_dsp_hnr_params_init(&hp);
+    rc = vm_dsp_hnr_create(x, n, rate_hz, &hp, &v->hnr, err);
+  }
+  if (!rc && p->with_formants) {
+    vm_formant_params fp;
+    vm_dsp_formant_params_init(&fp);
+    rc = vm_dsp_formant_create(x, n, rate_hz, &fp, &v->formants, err);
+  }
+  if (!rc) rc = vm_dsp_intensity_create(x, n, rate_hz, 100.0, 0.0, &v->intensity, err);
+  if (rc) {
+    vm_forensic_voice_destroy(v);
+    return rc;
+  }
+  *out = v;
+  return VM_OK;
+}
+
+void vm_forensic_voice_destroy(vm_voice *v) {
+  if (!v) return;
+  vm_dsp_pitch_destroy(v->pitch);
+  vm_dsp_pointprocess_destroy(v->pulses);
+  vm_dsp_hnr_destroy(v->hnr);
+  vm_dsp_formant_destroy(v->formants);
+  vm_dsp_intensity_destroy(v->intensity);
+  vm_free(v);
+}
+
+const vm_pitch_track *vm_forensic_voice_get_pitch(const vm_voice *v) { return v->pitch; }
+const vm_pointprocess *vm_forensic_voice_get_pulses(const vm_voice *v) { return v->pulses; }
+const vm_hnr_track *vm_forensic_voice_get_hnr(const vm_voice *v) { return v->hnr; }
+const vm_formant_track *vm_forensic_voice_get_formants(const vm_voice *v) { return v->formants; }
+const vm_intensity_track *vm_forensic_voice_get_intensity(const vm_voice *v) { return v->intensity; }
+
+static vm_measure defined(double v) { return (vm_measure){v, NULL}; }
+static vm_measure undefined(const char *why) { return (vm_measure){NAN, why}; }
+static vm_measure maybe(double v, const char *why) { return isnan(v) ? undefined(why) : defined(v); }
+
+/* Frames [*a, *b) of a track whose centres lie in [t0, t1). */
+static void frame_range(size_t nf, double f0, double dt, double t0, double t1, size_t *a, size_t *b) {
+  double lo = ceil((t0 - f0) / dt), hi = ceil((t1 - f0) / dt);
+  if (lo < 0) lo = 0;
+  if (hi < 0) hi = 0;
+  *a = lo > (double)nf ? nf : (size_t)lo;
+  *b = hi > (double)nf ? nf : (size_t)hi;
+  if (*b < *a) *b = *a;
+}
+
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return a < b ? -1 : a > b;
+}
+
+static void summarise_pitch(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
+  const vm_pitch_track *p = v->pitch;
+  size_t a, b;
+  frame_range(p->n_frames, p->t0_s, p->dt_s, t0, t1, &a, &b);
+  s->n_pitch_frames = b - a;
+  double sum = 0, mn = INFINITY, mx = -INFINITY;
+  size_t nv = 0;
+  for (size_t i = a; i < b; i++) {
+    if (!vm_dsp_pitch_is_voiced(p, i)) continue;
+    double f = p->f0_hz[i];
+    sum += f, nv++;
+    if (f < mn) mn = f;
+    if (f > mx) mx = f;
+  }
+  s->n_voiced_frames = nv;
+  const char *why = s->n_pitch_frames == 0 ? "range shorter than one pitch window" : "no voiced frames";
+  s->voiced_fraction = s->n_pitch_frames ? defined((double)nv / (double)s->n_pitch_frames) : undefined(why);
+  if (nv == 0) {
+    s->f0_mean_hz = s->f0_median_hz = s->f0_sd_hz = s->f0_min_hz = s->f0_max_hz = s->f0_range_st = undefined(why);
+    return;
+  }
+  double mean = sum / (double)nv, ss = 0;
+  double stack[2048], *buf = nv <= 2048 ? stack : vm_malloc(sizeof(double) * nv);
+  size_t k = 0;
+  for (size_t i = a; i < b; i++) {
+    if (!vm_dsp_pitch_is_voiced(p, i)) continue;
+    double d = p->f0_hz[i] - mean;
+    ss += d * d;
+    if (buf) buf[k++] = p->f0_hz[i];
+  }
+  s->f0_mean_hz = defined(mean);
+  s->f0_sd_hz = nv > 1 ? defined(sqrt(ss / (double)(nv - 1))) : undefined("one voiced frame");
+  s->f0_min_hz = defined(mn), s->f0_max_hz = defined(mx);
+  s->f0_range_st = defined(12.0 * log2(mx / mn));
+  if (!buf) { s->f0_median_hz = undefined("out of memory"); return; }
+  qsort(buf, nv, sizeof(double), cmp_double);
+  double place = 0.5 * (double)nv + 0.5; /* Praat's NUMquantile, 1-based */
+  long left = (long)floor(place);
+  if (nv == 1) s->f0_median_hz = defined(buf[0]);
+  else {
+    if (left < 1) left = 1;
+    if (left >= (long)nv) left = (long)nv - 1;
+    s->f0_median_hz = defined(buf[left - 1] + (place - left) * (buf[left] - buf[left - 1]));
+  }
+  if (buf != stack) vm_free(buf);
+}
+
+static void summarise_pulses(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
+  vm_voice_quality_params q;
+  vm_dsp_voice_quality_params_init(&q);
+  vm_jitter j;
+  vm_shimmer sh;
+  size_t first, last;
+  s->n_pulses = vm_dsp_pointprocess_window(v->pulses, t0, t1, &first, &last);
+  vm_dsp_jitter_get(v->pulses, t0, t1, &q, &j);
+  vm_dsp_shimmer_get(v->pulses, t0, t1, &q, &sh);
+  const char *why = s->n_pulses < 3 ? "too few glottal pulses" : "too few regular periods";
+  s->jitter_local = maybe(j.local, why);
+  s->jitter_local_abs_s = maybe(j.local_abs_s, why);
+  s->jitter_rap = maybe(j.rap, why);
+  s->jitter_ppq5 = maybe(j.ppq5, why);
+  s->shimmer_local = maybe(sh.local, why);
+  s->shimmer_local_db = maybe(sh.local_db, why);
+  s->shimmer_apq3 = maybe(sh.apq3, why);
+  s->shimmer_apq5 = maybe(sh.apq5, why);
+  s->shimmer_apq11 = maybe(sh.apq11, why);
+}
+
+static void summarise_hnr(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
+  if (!v->hnr) { s->hnr_db = undefined("not computed"); return; }
+  size_t a, b, n = 0;
+  double sum = 0;
+  frame_range(v->hnr->n_frames, v->hnr->t0_s, v->hnr->dt_s, t0, t1, &a, &b);
+  for (size_t i = a; i < b; i++)
+    if (!isnan(v->hnr->hnr_db[i])) sum += v->hnr->hnr_db[i], n++;
+  s->hnr_db = n ? defined(sum / (double)n) : undefined("no periodic frames");
+}
+
+static void summarise_formants(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
+  const vm_formant_track *f = v->formants;
+  if (!f) {
+    s->f1_mean_hz = s->f2_mean_hz = s->f3_mean_hz = s->f1_sd_hz = s->f2_sd_hz =
+        s->formant_stability = undefined("not computed");
+    return;
+  }
+  size_t a, b;
+  frame_range(f->n_frames, f->t0_s, f->dt_s, t0, t1, &a, &b);
+  double sum[3] = {0}, sum2[3] = {0};
+  size_t cnt[3] = {0};
+  for (size_t i = a; i < b; i++) {
+    if (isnan(vm_dsp_pitch_get_value(v->pitch, f->t0_s + (double)i * f->dt_s))) continue;
+    for (int k = 0; k < 3; k++) {
+      double x = vm_dsp_formant_get(f, i, k + 1);
+      if (!isnan(x)) sum[k] += x, sum2[k] += x * x, cnt[k]++;
+    }
+  }
+  vm_measure *means[3] = {&s->f1_mean_hz, &s->f2_mean_hz, &s->f3_mean_hz};
+  double sd[2] = {NAN, NAN};
+  for (int k = 0; k < 3; k++) {
+    *means[k] = cnt[k] ? defined(sum[k] / (double)cnt[k]) : undefined("no voiced frames with this formant");
+    if (k < 2 && cnt[k] > 1) {
+      double m = sum[k] / (double)cnt[k], var = (sum2[k] - (double)cnt[k] * m * m) / (double)(cnt[k] - 1);
+      sd[k] = sqrt(var > 0 ? var : 0);
+    }
+  }
+  s->f1_sd_hz = maybe(sd[0], "fewer than two voiced frames with F1");
+  s->f2_sd_hz = maybe(sd[1], "fewer than two voiced frames with F2");
+  if (isnan(sd[0]) || isnan(sd[1])) {
+    s->formant_stability = undefined("fewer than two voiced frames with F1 and F2");
+  } else {
+    double cv = 0.5 * (sd[0] / s->f1_mean_hz.value + sd[1] / s->f2_mean_hz.value);
+    s->formant_stability = defined(100.0 * (1.0 - fmin(1.0, 2.0 * cv)));
+  }
+}
+
+static void summarise_intensity(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
+  const vm_intensity_track *it = v->intensity;
+  size_t a, b;
+  frame_range(it->n_frames, it->t0_s, it->dt_s, t0, t1, &a, &b);
+  if (b == a) {
+    s->intensity_mean_db = s->intensity_max_db = s->intensity_sd_db =
+        undefined("range shorter than one intensity window");
+    return;
+  }
+  double e = 0, sum = 0, sum2 = 0;
+  size_t im = a, ns = 0;
+  for (size_t i = a; i < b; i++) {
+    double d = it->db[i];
+    e += pow(10.0, 0.1 * d);
+    if (d > -300.0) sum += d, sum2 += d * d, ns++; /* SD skips digital silence */
+    if (d > it->db[im]) im = i;
+  }
+  size_t n = b - a;
+  s->intensity_mean_db = defined(10.0 * log10(e / (double)n));
+  double mx = it->db[im];
+  if (im > a && im + 1 < b) { /* parabolic peak, as Praat's "Parabolic" */
+    double l = it->db[im - 1], r = it->db[im + 1], d2 = 2 * mx - l - r;
+    if (d2 > 0) mx += 0.125 * (r - l) * (r - l) / d2;
+  }
+  s->intensity_max_db = defined(mx);
+  double m = ns ? sum / (double)ns : 0, var = ns > 1 ? (sum2 - (double)ns * m * m) / (double)(ns - 1) : 0;
+  s->intensity_sd_db = ns > 1 ? defined(sqrt(var > 0 ? var : 0)) : undefined("fewer than two non-silent frames");
+}
+
+void vm_forensic_voice_summary_get(const vm_voice *v, double t0_s, double t1_s,
+                                   vm_voice_summary *out) {
+  memset(out, 0, sizeof *out);
+  if (t1_s <= t0_s) t0_s = 0.0, t1_s = v->duration_s;
+  out->t0_s = t0_s, out->t1_s = t1_s, out->duration_s = t1_s - t0_s;
+  summarise_pitch(v, t0_s, t1_s, out);
+  summarise_pulses(v, t0_s, t1_s, out);
+  summarise_hnr(v, t0_s, t1_s, out);
+  summarise_formants(v, t0_s, t1_s, out);
+  summarise_intensity(v, t0_s, t1_s, out);
+}
+
+json_t *vm_forensic_voice_summary_to_json(const vm_voice_summary *s) {
+  const struct { const char *key; const vm_measure *m; } f[] = {
+      {"f0_mean_hz", &s->f0_mean_hz}, {"f0_median_hz", &s->f0_median_hz},
+      {"f0_sd_hz", &s->f0_sd_hz}, {"f0_min_hz", &s->f0_min_hz},
+      {"f0_max_hz", &s->f0_max_hz}, {"f0_range_st", &s->f0_range_st},
+      {"voiced_fraction", &s->voiced_fraction}, {"jitter_local", &s->jitter_local},
+      {"jitter_local_abs_s", &s->jitter_local_abs_s}, {"jitter_rap", &s->jitter_rap},
+      {"jitter_ppq5", &s->jitter_ppq5}, {"shimmer_local", &s->shimmer_local},
+      {"shimmer_local_db", &s->shimmer_local_db}, {"shimmer_apq3", &s->shimmer_apq3},
+      {"shimmer_apq5", &s->shimmer_apq5}, {"shimmer_apq11", &s->shimmer_apq11},
+      {"hnr_db", &s->hnr_db}, {"f1_mean_hz", &s->f1_mean_hz},
+      {"f2_mean_hz", &s->f2_mean_hz}, {"f3_mean_hz", &s->f3_mean_hz},
+      {"f1_sd_hz", &s->f1_sd_hz}, {"f2_sd_hz", &s->f2_sd_hz},
+      {"formant_stability", &s->formant_stability},
+      {"intensity_mean_db", &s->intensity_mean_db},
+      {"intensity_max_db", &s->intensity_max_db}, {"intensity_sd_db", &s->intensity_sd_db},
+  };
+  json_t *j = json_object(), *why = json_object();
+  if (!j || !why) goto fail;
+  int bad = json_object_set_new(j, "duration_s", json_real(s->duration_s));
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    bad |= json_object_set_new(j, f[i].key, vm_json_real(f[i].m->value));
+    if (isnan(f[i].m->value) && f[i].m->reason)
+      bad |= json_object_set_new(why, f[i].key, json_string(f[i].m->reason));
+  }
+  bad |= json_object_set_new(j, "n_pitch_frames", json_integer((json_int_t)s->n_pitch_frames));
+  bad |= json_object_set_new(j, "n_voiced_frames", json_integer((json_int_t)s->n_voiced_frames));
+  bad |= json_object_set_new(j, "n_pulses", json_integer((json_int_t)s->n_pulses));
+  bad |= json_object_set_new(j, "null_reasons", why);
+  why = NULL;
+  if (bad) goto fail;
+  return j;
+fail:
+  json_decref(j);
+  json_decref(why);
+  return NULL;
+}

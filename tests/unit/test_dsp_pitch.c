@@ -1,0 +1,159 @@
+/* Pitch tracker: ground truth on synthetic vowels, edge cases, and
+ * agreement with Praat ("To Pitch", ac) on synthetic and espeak-ng speech.
+ * Praat comparisons skip when praat is not installed. */
+#include <math.h>
+
+#include "dsp_pitch.h"
+#include "test.h"
+#include "voice_test_util.h"
+
+#define RATE 16000
+
+static void stats(const vm_pitch_track *t, double *mean, double *vf) {
+  double s = 0;
+  size_t nv = 0;
+  for (size_t i = 0; i < t->n_frames; i++)
+    if (vm_dsp_pitch_is_voiced(t, i)) s += t->f0_hz[i], nv++;
+  *mean = nv ? s / (double)nv : NAN;
+  *vf = t->n_frames ? (double)nv / (double)t->n_frames : NAN;
+}
+
+static int analyse(const float *x, size_t n, int rate, double *mean, double *vf, size_t *nf) {
+  vm_pitch_params p;
+  vm_dsp_pitch_params_init(&p);
+  vm_pitch_track *t;
+  vm_err e;
+  int rc = vm_dsp_pitch_create(x, n, rate, &p, &t, &e);
+  if (rc) return rc;
+  stats(t, mean, vf);
+  if (nf) *nf = t->n_frames;
+  vm_dsp_pitch_destroy(t);
+  return 0;
+}
+
+static int test_vowel_ground_truth(void) {
+  static float x[RATE];
+  const double fmt[3] = {700, 1220, 2600}, f0s[] = {90, 140, 220, 330};
+  for (int k = 0; k < 4; k++) {
+    vt_vowel(x, RATE, RATE, f0s[k], 0.0, 0.0, 0.0, fmt, 7);
+    double mean, vf;
+    ASSERT_OK(analyse(x, RATE, RATE, &mean, &vf, NULL));
+    ASSERT_NEAR(mean, f0s[k], 0.005 * f0s[k]);
+    ASSERT(vf > 0.9);
+  }
+  return 0;
+}
+
+static int test_edge_cases(void) {
+  static float x[RATE];
+  double mean, vf;
+  size_t nf;
+  ASSERT_OK(analyse(x, RATE, RATE, &mean, &vf, &nf)); /* digital silence */
+  ASSERT(nf > 90);
+  ASSERT_NEAR(vf, 0.0, 1e-12);
+  ASSERT(isnan(mean));
+  x[RATE / 2] = 0.9f; /* a single click is not voice */
+  ASSERT_OK(analyse(x, RATE, RATE, &mean, &vf, &nf));
+  ASSERT(vf < 0.05);
+  ASSERT_OK(analyse(x, 0, RATE, &mean, &vf, &nf)); /* empty */
+  ASSERT_EQ(nf, 0);
+  ASSERT_OK(analyse(x, 500, RATE, &mean, &vf, &nf)); /* 31 ms: shorter than a window */
+  ASSERT_EQ(nf, 0);
+  const double fmt[3] = {500, 1500, 2500};
+  vt_vowel(x, RATE, RATE, 150, 0, 0, 0, fmt, 3);
+  for (int i = 0; i < RATE; i++) x[i] = x[i] * 3.0f > 0.99f ? 0.99f : x[i] * 3.0f < -0.99f ? -0.99f : x[i] * 3.0f;
+  ASSERT_OK(analyse(x, RATE, RATE, &mean, &vf, NULL)); /* heavy clipping */
+  ASSERT_NEAR(mean, 150, 1.5);
+  vt_vowel(x, RATE, RATE, 150, 0, 0, 0, fmt, 3);
+  for (int i = 0; i < RATE; i++) x[i] += 0.3f; /* DC offset */
+  ASSERT_OK(analyse(x, RATE, RATE, &mean, &vf, NULL));
+  ASSERT_NEAR(mean, 150, 1.5);
+  ASSERT(vf > 0.9);
+  vt_vowel(x, 3000, RATE, 150, 0, 0, 0, fmt, 3); /* 0.19 s */
+  ASSERT_OK(analyse(x, 3000, RATE, &mean, &vf, &nf));
+  ASSERT(nf > 0);
+  ASSERT_NEAR(mean, 150, 1.5);
+  vm_pitch_params p;
+  vm_dsp_pitch_params_init(&p);
+  p.ceiling_hz = 50; /* below the floor */
+  vm_pitch_track *t = (vm_pitch_track *)1;
+  ASSERT_EQ(vm_dsp_pitch_create(x, RATE, RATE, &p, &t, NULL), VM_EINVAL);
+  ASSERT_NULL(t);
+  return 0;
+}
+
+/* Narrow-band audio: an 8 kHz vowel upsampled to 16 kHz. */
+static int test_telephone_upsampled(void) {
+  static float x8[8000], x16[RATE];
+  const double fmt[3] = {600, 1100, 2400};
+  vt_vowel(x8, 8000, 8000, 120, 0, 0, 0, fmt, 5);
+  for (int i = 0; i < RATE; i++) { /* windowed-sinc 2x interpolation */
+    double pos = i / 2.0, s = 0;
+    for (int k = (int)pos - 24; k <= (int)pos + 24; k++) {
+      if (k < 0 || k >= 8000) continue;
+      double d = pos - k, w = 0.5 + 0.5 * cos(M_PI * d / 25.0);
+      s += x8[k] * w * (fabs(d) < 1e-9 ? 1.0 : sin(M_PI * d) / (M_PI * d));
+    }
+    x16[i] = (float)s;
+  }
+  double mean, vf;
+  ASSERT_OK(analyse(x16, RATE, RATE, &mean, &vf, NULL));
+  ASSERT_NEAR(mean, 120, 1.2);
+  ASSERT(vf > 0.9);
+  return 0;
+}
+
+static int compare_with_praat(const char *wav) {
+  size_t n;
+  int rate;
+  float *x = vt_read_wav(wav, &n, &rate);
+  ASSERT_NOT_NULL(x);
+  double mean, vf;
+  int rc = analyse(x, n, rate, &mean, &vf, NULL);
+  free(x);
+  ASSERT_OK(rc);
+  vt_report r;
+  ASSERT_OK(vt_praat("voice_report.praat", wav, 75, 600, &r));
+  double pvf = vt_get(&r, "pitch_voiced") / vt_get(&r, "pitch_frames");
+  printf("  %s: f0 mean %.3f (praat %.3f), voiced %.3f (praat %.3f)\n", wav, mean,
+         vt_get(&r, "f0_mean"), vf, pvf);
+  ASSERT(vt_close(mean, vt_get(&r, "f0_mean"), 0.01, 0));
+  ASSERT_NEAR(vf, pvf, 0.05);
+  return 0;
+}
+
+static int test_praat_synthetic(void) {
+  if (!vt_have_praat()) TEST_SKIP("praat not installed");
+  static float x[RATE];
+  const double fmt[3] = {700, 1220, 2600};
+  char wav[256];
+  snprintf(wav, sizeof wav, "%s/pitch_vowel.wav", vt_tmpdir());
+  vt_vowel(x, RATE, RATE, 130, 0.01, 0.05, 0.01, fmt, 11);
+  ASSERT_OK(vt_write_wav(wav, x, RATE, RATE));
+  int rc = compare_with_praat(wav);
+  unlink(wav);
+  return rc;
+}
+
+static int test_praat_espeak(void) {
+  if (!vt_have_praat()) TEST_SKIP("praat not installed");
+  if (system("espeak-ng --version >/dev/null 2>&1") != 0) TEST_SKIP("espeak-ng not installed");
+  const char *cmds[] = {
+      "-v en-us -s 160 'Hello, this is a test call. Please send the report before Friday.'",
+      "-v ko -s 150 -p 70 '안녕하세요. 오늘 회의는 세 시에 시작합니다.'",
+  };
+  for (int i = 0; i < 2; i++) {
+    char wav[256], cmd[1024];
+    snprintf(wav, sizeof wav, "%s/pitch_es%d.wav", vt_tmpdir(), i);
+    snprintf(cmd, sizeof cmd, "espeak-ng -w '%s' %s", wav, cmds[i]);
+    ASSERT_EQ(system(cmd), 0);
+    int rc = compare_with_praat(wav);
+    unlink(wav);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+TEST_MAIN(TEST_ENTRY(test_vowel_ground_truth), TEST_ENTRY(test_edge_cases),
+          TEST_ENTRY(test_telephone_upsampled), TEST_ENTRY(test_praat_synthetic),
+          TEST_ENTRY(test_praat_espeak))
