@@ -11,6 +11,7 @@ pkgs=(
   libebur128-dev libfftw3-dev libopenblas-dev
   libsqlite3-dev sqlite3 libssl-dev libjansson-dev libutf8proc-dev
   ffmpeg espeak-ng sox libsox-fmt-all python3  # test fixtures and test drivers
+  praat                               # reference for the acoustic tests
 )
 
 SUDO=
