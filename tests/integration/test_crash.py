@@ -133,6 +133,33 @@ def test_full_disk_fails_files_not_store():
         subprocess.run(["umount", out], capture_output=True)
 
 
+def test_readonly_output_folder_fails_files():
+    """Outputs that cannot be written fail their files with the reason; the
+    store stays consistent and the next run (folder writable again) finishes."""
+    work, calls = make_calls()
+    out = os.path.join(work, "out")
+    files_dir = os.path.join(out, "files")
+    os.makedirs(files_dir)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", files_dir],
+                      capture_output=True).returncode != 0:
+        raise Skip("cannot mount a read-only tmpfs here (needs root)")
+    try:
+        p = run("run", calls, "-o", out, "-q")
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert "Read-only file system" in p.stderr, p.stderr
+        s = load_json(os.path.join(out, "summary.json"))
+        assert s["totals"]["failed"] == count_inputs(calls), s["totals"]
+        assert all("Read-only" in f["error"] for f in s["files"]), s["files"][0]
+        con = db(out)
+        st = dict(con.execute("SELECT state, COUNT(*) FROM files GROUP BY state").fetchall())
+        assert st == {"failed": count_inputs(calls)}, st
+    finally:
+        subprocess.run(["umount", files_dir], capture_output=True)
+    p = run("run", calls, "-o", out, "-q")
+    assert p.returncode == 0, p.stderr
+    assert temp_leftovers(out) == []
+
+
 if __name__ == "__main__":
     main([test_kill9_at_random_moments, test_sigint_stops_cleanly,
-          test_full_disk_fails_files_not_store])
+          test_full_disk_fails_files_not_store, test_readonly_output_folder_fails_files])

@@ -89,6 +89,7 @@ static int test_close_wakes_and_drains(void) {
   ASSERT_OK(vm_queue_pop(q, &it, NULL));
   ASSERT_EQ((size_t)it, 7);
   ASSERT_EQ(vm_queue_pop(q, &it, NULL), VM_ECANCELED);
+  vm_queue_destroy(q);
   ASSERT_EQ(vm_queue_create(0, &q), VM_EINVAL);
   ASSERT_NULL(q);
   return 0;
