@@ -10,7 +10,7 @@ pkgs=(
   libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
   libebur128-dev libfftw3-dev libopenblas-dev
   libsqlite3-dev sqlite3 libssl-dev libjansson-dev libutf8proc-dev
-  ffmpeg espeak-ng sox libsox-fmt-all python3  # test fixtures and test drivers
+  ffmpeg espeak-ng sox libsox-fmt-all python3 python3-numpy  # test fixtures, drivers, references
   praat                               # reference for the acoustic tests
 )
 
