@@ -1,0 +1,80 @@
+/* asr_forward.h — the Whisper forward pass: encoder and decoder.
+ *
+ * A vm_asr_state holds everything one worker needs to run a model: the
+ * backend (CPU now; CUDA later), activations, the cross-attention keys and
+ * values of the current chunks and the decoder's self-attention KV cache,
+ * all allocated once at creation for up to n_batch_max independent 30 s
+ * chunks. Batching chunks into one forward is the GPU's speed lever; on
+ * the CPU it turns the decoder's matrix-vector products into small
+ * matrix products.
+ *
+ * Maths (the reference model): conv1d(k3,s1)+GELU, conv1d(k3,s2)+GELU,
+ * + positional embedding, pre-norm blocks (x += attn(ln(x)); x +=
+ * mlp(ln(x)), mlp = Linear-GELU-Linear), ln_post. Decoder: token + learned
+ * position embedding, blocks with masked self-attention (KV cache),
+ * cross-attention over the encoder output, MLP; final LayerNorm; logits =
+ * x · token_embedding^T.
+ *
+ * One state per thread; a state borrows its model, which must outlive it.
+ *
+ * Usage:
+ *   vm_asr_state *st; vm_asr_state_create(model, &opts, &st, &err);
+ *   vm_asr_state_encode(st, mel, 1, &err);          // mel (1, n_mels, 3000)
+ *   int32_t prompt[3] = {sot, lang, transcribe};
+ *   vm_asr_state_decode(st, prompt, 3, 0, &err);    // n_past 0
+ *   const float *logits = vm_asr_state_logits(st);  // (1, 3, n_vocab)
+ *   vm_asr_state_decode(st, &next, 1, 3, &err);     // one more token
+ *   vm_asr_state_destroy(st);
+ */
+#ifndef VM_ASR_FORWARD_H
+#define VM_ASR_FORWARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asr_model.h"
+#include "vm_status.h"
+
+typedef struct vm_asr_state_opts {
+  int n_threads;     /* >= 1 */
+  int n_batch_max;   /* chunks per forward, >= 1 */
+  int n_tokens_max;  /* tokens per decode call (prompt length), >= 1;
+                        logits are kept for all of them */
+  const char *device;/* "cpu" (NULL = "cpu") */
+} vm_asr_state_opts;
+
+typedef struct vm_asr_state vm_asr_state;
+
+/* OUT: *out. Returns VM_OK, VM_EINVAL (bad options or device), VM_ENOMEM
+ * (with the bytes asked for in err). */
+int vm_asr_state_create(const vm_asr_model *m, const vm_asr_state_opts *opts,
+                        vm_asr_state **out, vm_err *err);
+void vm_asr_state_destroy(vm_asr_state *s);
+/* Bytes of activations, caches and scratch the state allocated. */
+size_t vm_asr_state_bytes(const vm_asr_state *s);
+
+/* Encodes n_batch chunks: mel is (n_batch, n_mels, 3000) (vm_asr_mel
+ * output, one chunk after the other); the model uses the first
+ * 2*n_audio_ctx frames of each. Computes the encoder output and every
+ * decoder layer's cross-attention keys/values, and forgets the decoder's
+ * KV cache. Returns VM_OK or VM_EINVAL (n_batch out of range). */
+int vm_asr_state_encode(vm_asr_state *s, const float *mel, int n_batch, vm_err *err);
+
+/* The encoder output of the last encode, (n_batch, n_audio_ctx,
+ * n_audio_state); valid until the next encode or destroy. */
+const float *vm_asr_state_encoder_output(const vm_asr_state *s);
+
+/* Runs the decoder on tokens (n_batch, n_tokens) at positions n_past ..
+ * n_past + n_tokens - 1 of every chunk of the last encode, using and
+ * extending the KV cache (positions < n_past must have been decoded
+ * before; rewinding by passing a smaller n_past is allowed). Returns
+ * VM_OK or VM_EINVAL (no encode yet, n_tokens > n_tokens_max, past
+ * n_text_ctx, token out of range). */
+int vm_asr_state_decode(vm_asr_state *s, const int32_t *tokens, int n_tokens, int n_past,
+                        vm_err *err);
+
+/* Logits of the last decode, (n_batch, n_tokens, n_vocab); valid until the
+ * next decode/encode or destroy. */
+const float *vm_asr_state_logits(const vm_asr_state *s);
+
+#endif /* VM_ASR_FORWARD_H */
