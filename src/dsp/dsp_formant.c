@@ -2,7 +2,7 @@
  *
  * DESIGN
  * 1. vm__dsp_resample: exact band-limited rate change in the frequency
- *    domain, block by block (blocks of ~64 k input samples with 2 k-sample
+ *    domain, block by block (blocks of 16-32 k input samples with 2 k-sample
  *    overlaps that absorb the circular edges), so memory is bounded by the
  *    block and the output. Downsampling drops the bins above the new
  *    Nyquist (Praat's anti-alias filter); upsampling zero-pads.
@@ -15,10 +15,13 @@
  */
 #include "dsp_formant.h"
 
-#include <complex.h>
 #include <fftw3.h>
 #include <math.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "dsp_pitch.h"
 #include "vm_alloc.h"
@@ -48,7 +51,13 @@ int vm__dsp_resample(const float *x, size_t n, int rate_in, int rate_out,
     return VM_OK;
   }
   long g = gcd_l(rate_in, rate_out), L = rate_in / g, M = rate_out / g;
-  long k = (65536 + L - 1) / L, mg = (2048 + L - 1) / L;
+  /* A block is q L input / q M output samples (so bins map one to one),
+   * of which 2 mg L are overlap. q is a power of two: FFTW then plans
+   * 2^a x (factors of L, M) sizes in microseconds; a factor like 17
+   * (from q = 4096 + 256) cost ~0.1 s of planning per call. */
+  long mg = (2048 + L - 1) / L, q = 1;
+  while (q * L <= 16384 || q <= 4 * mg) q *= 2;
+  long k = q - 2 * mg;
   long cin = k * L, cout = k * M, min_ = mg * L, mout = mg * M;
   long nin = cin + 2 * min_, nout = cout + 2 * mout;
   vm__rfft fi, fo;
@@ -79,65 +88,146 @@ int vm__dsp_resample(const float *x, size_t n, int rate_in, int rate_out,
   return VM_OK;
 }
 
-/* Burg's method: a[1..m] with x[i] ~ sum a[k] x[i-k]. Scratch b1, b2, aa
- * of n, n, m+1 doubles. Returns 0 on a degenerate frame. */
-static int burg(const double *x, long n, int m, double *a, double *b1, double *b2, double *aa) {
+/* Burg's method: a[1..m] with x[i] ~ sum a[k] x[i-k] (the classic
+ * "memcof" recursion, double precision). Scratch b1, b2, aa of n, n, m+1
+ * doubles. The forward/backward error update of one order and the
+ * numerator/denominator sums of the next are one pass (same arithmetic,
+ * two partial sums each). Returns 0 on a degenerate frame. */
+static int burg(const double *x, long n, int m, double *a, double *restrict b1,
+                double *restrict b2, double *aa) {
   double p = 0;
   for (long j = 0; j < n; j++) p += x[j] * x[j];
   if (p <= 0 || n <= m) return 0;
-  for (long j = 0; j < n - 1; j++) b1[j] = x[j], b2[j] = x[j + 1];
+  double num = 0, den = 0, num2 = 0, den2 = 0;
+  for (long j = 0; j < n - 1; j++) {
+    b1[j] = x[j], b2[j] = x[j + 1];
+    num += b1[j] * b2[j], den += b1[j] * b1[j] + b2[j] * b2[j];
+  }
   for (int i = 1; i <= m; i++) {
-    double num = 0, den = 0;
-    for (long j = 0; j < n - i; j++) num += b1[j] * b2[j], den += b1[j] * b1[j] + b2[j] * b2[j];
+    num += num2, den += den2;
     if (den <= 0) return 0;
     a[i] = 2.0 * num / den;
     for (int j = 1; j < i; j++) a[j] = aa[j] - a[i] * aa[i - j];
-    if (i < m) {
-      for (int j = 1; j <= i; j++) aa[j] = a[j];
-      for (long j = 0; j < n - i - 1; j++) {
-        b1[j] -= aa[i] * b2[j];
-        b2[j] = b2[j + 1] - aa[i] * b1[j + 1];
-      }
+    if (i == m) break;
+    for (int j = 1; j <= i; j++) aa[j] = a[j];
+    double k = aa[i];
+    long len = n - i - 1, j = 0;
+    num = den = num2 = den2 = 0;
+#if defined(__SSE2__) /* the same even/odd partial sums as the loop below, in two lanes */
+    __m128d kk = _mm_set1_pd(k), vn = _mm_setzero_pd(), vd = _mm_setzero_pd();
+    for (; j + 1 < len; j += 2) {
+      __m128d x1 = _mm_sub_pd(_mm_loadu_pd(b1 + j), _mm_mul_pd(kk, _mm_loadu_pd(b2 + j)));
+      __m128d x2 = _mm_sub_pd(_mm_loadu_pd(b2 + j + 1), _mm_mul_pd(kk, _mm_loadu_pd(b1 + j + 1)));
+      _mm_storeu_pd(b1 + j, x1), _mm_storeu_pd(b2 + j, x2);
+      vn = _mm_add_pd(vn, _mm_mul_pd(x1, x2));
+      vd = _mm_add_pd(vd, _mm_add_pd(_mm_mul_pd(x1, x1), _mm_mul_pd(x2, x2)));
+    }
+    double ln[2], ld[2];
+    _mm_storeu_pd(ln, vn), _mm_storeu_pd(ld, vd);
+    num = ln[0], num2 = ln[1], den = ld[0], den2 = ld[1];
+#endif
+    for (; j + 1 < len; j += 2) {
+      double x1 = b1[j] - k * b2[j], x2 = b2[j + 1] - k * b1[j + 1];
+      double y1 = b1[j + 1] - k * b2[j + 1], y2 = b2[j + 2] - k * b1[j + 2];
+      b1[j] = x1, b2[j] = x2, b1[j + 1] = y1, b2[j + 1] = y2;
+      num += x1 * x2, den += x1 * x1 + x2 * x2;
+      num2 += y1 * y2, den2 += y1 * y1 + y2 * y2;
+    }
+    for (; j < len; j++) {
+      double x1 = b1[j] - k * b2[j], x2 = b2[j + 1] - k * b1[j + 1];
+      b1[j] = x1, b2[j] = x2;
+      num += x1 * x2, den += x1 * x1 + x2 * x2;
     }
   }
   return 1;
 }
 
-/* One root of the degree-m polynomial c[0..m] (ascending) by Laguerre. */
-static void laguerre(const double complex *c, int m, double complex *x) {
+/* Complex arithmetic written out on a plain struct: the compiler's
+ * _Complex division and cabs go through __divdc3 and hypot, whose
+ * overflow care costs more than the whole Laguerre step here (roots lie
+ * near the unit circle, coefficients are O(1..100)). */
+typedef struct cpx {
+  double re, im;
+} cpx;
+
+static cpx c_mul(cpx a, cpx b) { return (cpx){a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
+static cpx c_div(cpx a, cpx b) {
+  double d = b.re * b.re + b.im * b.im;
+  return (cpx){(a.re * b.re + a.im * b.im) / d, (a.im * b.re - a.re * b.im) / d};
+}
+static double c_abs(cpx a) { return sqrt(a.re * a.re + a.im * a.im); }
+static cpx c_sqrt(cpx a) {
+  double m = c_abs(a);
+  if (m == 0) return (cpx){0, 0};
+  double re = sqrt(0.5 * (m + fabs(a.re))), im = 0.5 * a.im / re;
+  if (a.re >= 0) return (cpx){re, im};
+  return (cpx){fabs(im), a.im >= 0 ? re : -re};
+}
+
+/* One root of the degree-m real polynomial c[0..m] (ascending), by
+ * Laguerre's method from *x (Numerical Recipes' laguer, with its
+ * fractional steps every 10th iteration to break limit cycles). */
+static void laguerre(const double *c, int m, cpx *x) {
   static const double frac[] = {0.0, 0.5, 0.25, 0.75, 0.13, 0.38, 0.62, 0.88, 1.0};
   for (int iter = 1; iter <= 80; iter++) {
-    double complex b = c[m], d = 0, f = 0;
-    double err = cabs(b), abx = cabs(*x);
+    cpx b = {c[m], 0}, d = {0, 0}, f = {0, 0};
+    double err = fabs(c[m]), abx = c_abs(*x);
     for (int j = m - 1; j >= 0; j--) {
-      f = *x * f + d;
-      d = *x * d + b;
-      b = *x * b + c[j];
-      err = cabs(b) + abx * err;
+      f = c_mul(*x, f), f.re += d.re, f.im += d.im;
+      d = c_mul(*x, d), d.re += b.re, d.im += b.im;
+      b = c_mul(*x, b), b.re += c[j];
+      err = c_abs(b) + abx * err;
     }
-    if (cabs(b) <= err * 1e-15) return;
-    double complex g = d / b, g2 = g * g, h = g2 - 2.0 * f / b;
-    double complex sq = csqrt((m - 1) * (m * h - g2)), gp = g + sq, gm = g - sq;
-    double abp = cabs(gp), abm = cabs(gm);
+    if (c_abs(b) <= err * 1e-15) return;
+    cpx g = c_div(d, b), g2 = c_mul(g, g), fb = c_div(f, b);
+    cpx h = {g2.re - 2.0 * fb.re, g2.im - 2.0 * fb.im};
+    cpx sq = c_sqrt((cpx){(m - 1) * (m * h.re - g2.re), (m - 1) * (m * h.im - g2.im)});
+    cpx gp = {g.re + sq.re, g.im + sq.im}, gm = {g.re - sq.re, g.im - sq.im};
+    double abp = c_abs(gp), abm = c_abs(gm);
     if (abp < abm) gp = gm;
-    double complex dx = fmax(abp, abm) > 0 ? m / gp : (1 + abx) * cexp(I * (double)iter);
-    double complex x1 = *x - dx;
-    if (*x == x1) return;
-    if (iter % 10) *x = x1; else *x -= frac[iter / 10 % 9] * dx;
+    cpx dx;
+    if (fmax(abp, abm) > 0) dx = c_div((cpx){(double)m, 0}, gp);
+    else dx = (cpx){(1 + abx) * cos((double)iter), (1 + abx) * sin((double)iter)};
+    cpx x1 = {x->re - dx.re, x->im - dx.im};
+    if (x->re == x1.re && x->im == x1.im) return;
+    if (iter % 10) *x = x1;
+    else x->re -= frac[iter / 10 % 9] * dx.re, x->im -= frac[iter / 10 % 9] * dx.im;
   }
 }
 
-/* All m roots of c[0..m] (ascending, c[m] != 0). */
-static void poly_roots(const double *cr, int m, double complex *roots) {
-  double complex c[32], ad[32];
-  for (int j = 0; j <= m; j++) c[j] = ad[j] = cr[j];
-  for (int j = m; j >= 1; j--) {
-    double complex x = 0, b = ad[j];
-    laguerre(ad, j, &x);
-    roots[j - 1] = x;
-    for (int jj = j - 1; jj >= 0; jj--) { double complex t = ad[jj]; ad[jj] = b; b = x * b + t; }
+/* The roots with Im >= 0 of the real polynomial c[0..m] (ascending,
+ * c[m] != 0): Laguerre with deflation, a complex root deflating its
+ * conjugate with it (real quadratic factor, so the deflated polynomial
+ * stays real and each pair costs one search), then each kept root is
+ * polished on the full polynomial. Returns the number of roots written. */
+static int poly_roots_upper(const double *c, int m, cpx *roots) {
+  double ad[32];
+  int nr = 0;
+  for (int j = 0; j <= m; j++) ad[j] = c[j];
+  for (int deg = m; deg >= 1;) {
+    cpx x = {0, 0};
+    laguerre(ad, deg, &x);
+    if (deg >= 2 && fabs(x.im) > 1e-12 * fabs(x.re) + 1e-300) {
+      /* divide by z^2 - p z - q with p = 2 Re x, q = -|x|^2 */
+      double p = 2.0 * x.re, q = -(x.re * x.re + x.im * x.im), b1 = 0, b2 = 0;
+      double nd[32];
+      for (int j = deg; j >= 2; j--) {
+        double bj = ad[j] + p * b1 + q * b2;
+        nd[j - 2] = bj;
+        b2 = b1, b1 = bj;
+      }
+      for (int j = 0; j <= deg - 2; j++) ad[j] = nd[j];
+      roots[nr++] = (cpx){x.re, fabs(x.im)};
+      deg -= 2;
+    } else {
+      double r = x.re, b = ad[deg];
+      for (int j = deg - 1; j >= 0; j--) { double t = ad[j]; ad[j] = b; b = r * b + t; }
+      roots[nr++] = (cpx){r, 0.0};
+      deg -= 1;
+    }
   }
-  for (int j = 0; j < m; j++) laguerre(c, m, &roots[j]); /* polish */
+  for (int j = 0; j < nr; j++) laguerre(c, m, &roots[j]); /* polish */
+  return nr;
 }
 
 typedef struct fctx {
@@ -165,17 +255,18 @@ static void frame_formants(fctx *c, const float *y, long ny, long start, double 
   double coef[32];
   for (int i = 1; i <= c->order; i++) coef[i - 1] = -c->a[c->order - i + 1];
   coef[c->order] = 1.0;
-  double complex roots[32];
-  poly_roots(coef, c->order, roots);
+  cpx roots[32];
+  int nr = poly_roots_upper(coef, c->order, roots);
   double f[32], b[32];
   int nf = 0;
-  for (int i = 0; i < c->order; i++) {
-    double complex z = roots[i];
-    if (cabs(z) > 1.0) z = 1.0 / conj(z);
-    if (cimag(z) < 0) continue;
-    double fr = fabs(atan2(cimag(z), creal(z))) * nyq / M_PI;
+  for (int i = 0; i < nr; i++) {
+    cpx z = roots[i];
+    double m2 = z.re * z.re + z.im * z.im;
+    if (m2 > 1.0) z.re /= m2, z.im /= m2, m2 = 1.0 / m2; /* 1 / conj(z) */
+    if (z.im < 0) continue;
+    double fr = fabs(atan2(z.im, z.re)) * nyq / M_PI;
     if (fr < 50.0 || fr > nyq - 50.0) continue;
-    f[nf] = fr, b[nf] = -log(creal(z) * creal(z) + cimag(z) * cimag(z)) * nyq / M_PI, nf++;
+    f[nf] = fr, b[nf] = -log(m2) * nyq / M_PI, nf++;
   }
   for (int i = 1; i < nf; i++) /* insertion sort by frequency */
     for (int j = i; j > 0 && f[j] < f[j - 1]; j--) {
@@ -207,6 +298,13 @@ static int track_alloc(size_t nf, vm_formant_track **out) {
 int vm_dsp_formant_create(const float *x, size_t n, int rate_hz,
                           const vm_formant_params *p, vm_formant_track **out,
                           vm_err *err) {
+  return vm_dsp_formant_create_sparse(x, n, rate_hz, p, NULL, NULL, out, err);
+}
+
+int vm_dsp_formant_create_sparse(const float *x, size_t n, int rate_hz,
+                                 const vm_formant_params *p,
+                                 vm_formant_want_fn want, void *want_arg,
+                                 vm_formant_track **out, vm_err *err) {
   *out = NULL;
   if ((!x && n) || rate_hz <= 0 || p->max_formants < 1 || p->max_formants > VM_FORMANT_MAX ||
       !(p->max_formant_hz > 0) || !(p->window_s > 0) || p->time_step_s < 0)
@@ -247,6 +345,11 @@ int vm_dsp_formant_create(const float *x, size_t n, int rate_hz,
     c.window[i - 1] = (exp(-48.0 * (i - imid) * (i - imid) / (c.nsamp + 1) / (c.nsamp + 1)) - edge) / (1 - edge);
   for (size_t k = 0; k < nf; k++) {
     double tt = t1 + (double)k * dt;
+    if (want && !want(want_arg, tt)) { /* not wanted: no formants */
+      for (int j = 0; j < VM_FORMANT_MAX; j++) t->freq_hz[k * VM_FORMANT_MAX + (size_t)j] = t->bw_hz[k * VM_FORMANT_MAX + (size_t)j] = NAN;
+      t->n_formants[k] = 0;
+      continue;
+    }
     long left = (long)floor((tt - x1) / dx);
     frame_formants(&c, y, (long)ny, left + 1 - half, nyq, t, k);
   }

@@ -50,6 +50,22 @@ int vm_dsp_formant_create(const float *x, size_t n, int rate_hz,
                           vm_err *err);
 void vm_dsp_formant_destroy(vm_formant_track *t);
 
+/* Decides per frame (centre t_s on the input time axis) whether its
+ * formants are wanted; non-zero = analyse. */
+typedef int (*vm_formant_want_fn)(void *arg, double t_s);
+
+/* As vm_dsp_formant_create, but frames for which want(want_arg, t) is 0
+ * are not analysed: they read as "no formants" (n_formants 0, NAN). The
+ * frame grid and every analysed frame are identical to the full track.
+ * The voice measures pass "the pitch track is voiced here", since
+ * formants of silence and fricatives are LPC noise that no summary uses;
+ * that skips 40-70 % of the Burg and root work on calls. want NULL =
+ * every frame. */
+int vm_dsp_formant_create_sparse(const float *x, size_t n, int rate_hz,
+                                 const vm_formant_params *p,
+                                 vm_formant_want_fn want, void *want_arg,
+                                 vm_formant_track **out, vm_err *err);
+
 /* Formant k (1-based: 1 = F1) of frame i, NAN if absent. */
 double vm_dsp_formant_get(const vm_formant_track *t, size_t i, int k);
 

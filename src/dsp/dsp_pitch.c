@@ -28,8 +28,21 @@
 #include <math.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* [p[1], p[0]]: the pair at p in reverse order (the left side of the
+ * sinc walks downwards). */
+static inline __m128d load_pair_reversed(const double *p) {
+  __m128d v = _mm_loadu_pd(p);
+  return _mm_shuffle_pd(v, v, 1);
+}
+#endif
+
 #include "dsp_fft.h"
 #include "vm_alloc.h"
+
+/* Brent's x tolerance in lags (see vm__dsp_improve_maximum). */
+#define VM_PITCH_BRENT_TOL 1e-6
 
 /* Hard cap on candidates per frame (harmonicity at 48 kHz asks for 320). */
 #define VM_PITCH_MAX_CAND 512
@@ -71,6 +84,72 @@ void vm__dsp_rfft_inverse(vm__rfft *f) { fftwf_execute(f->inv); }
 
 /* ---------------------------------------------------------------- sinc */
 
+/* cos(t) for the small window angles of the sinc (|t| <= 0.4 rad for
+ * depths >= 30): Taylor series to t^14, whose next term is < 2e-20, so
+ * the result is as exact as libm's and four times cheaper. Larger angles
+ * (depths 2..~25) go to libm. */
+static double cos_small(double t) {
+  if (!(fabs(t) <= 0.4)) return cos(t);
+  double u = t * t;
+  return 1.0 + u * (-1.0 / 2 + u * (1.0 / 24 + u * (-1.0 / 720 + u * (1.0 / 40320 +
+         u * (-1.0 / 3628800 + u * (1.0 / 479001600 + u * (-1.0 / 87178291200.0)))))));
+}
+
+/* One side of the windowed sinc sum, sum over k = 0..K-1 of
+ *   (-1)^k y[k * step] (1 + cos(w0 + k dw)) / (a0 + k pi),
+ * with step = -1 (left) or +1 (right). Terms go in pairs (even, odd)
+ * (SSE2: one vector division; otherwise 1/u - 1/v as (v - u)/(u v) with
+ * their weights), and the window cosines
+ * come from two interleaved Chebyshev recurrences
+ * c(k+2) = 2 cos(2 dw) c(k) - c(k-2), so the loop has no sin/cos. Error
+ * growth of the recurrence is ~ k eps / sin(2 dw) < 1e-11 for the deepest
+ * (700-point) interpolation, far below the float the strengths are
+ * stored in. (Four terms per division measured slower.) */
+#if defined(__SSE2__)
+/* SSE2: lane 0 carries the even terms, lane 1 the odd ones; one divpd
+ * per pair, the Chebyshev step as one vector multiply-subtract. */
+static double sinc_side(const double *y, long step, long K, double a0, double w0, double dw) {
+  __m128d c2 = _mm_set1_pd(2.0 * cos_small(2.0 * dw));
+  __m128d c = _mm_set_pd(cos_small(w0 + dw), cos_small(w0));               /* c(1), c(0) */
+  __m128d cm = _mm_set_pd(cos_small(w0 - dw), cos_small(w0 - 2.0 * dw));   /* c(-1), c(-2) */
+  __m128d u = _mm_set_pd(a0 + M_PI, a0), two_pi = _mm_set1_pd(2.0 * M_PI), one = _mm_set1_pd(1.0);
+  __m128d acc = _mm_setzero_pd();
+  long k = 0;
+  for (; k + 1 < K; k += 2) {
+    __m128d yy = step > 0 ? _mm_loadu_pd(y + k) : load_pair_reversed(y - k - 1);
+    acc = _mm_add_pd(acc, _mm_div_pd(_mm_mul_pd(yy, _mm_add_pd(one, c)), u));
+    __m128d nc = _mm_sub_pd(_mm_mul_pd(c2, c), cm);
+    cm = c, c = nc;
+    u = _mm_add_pd(u, two_pi);
+  }
+  double lanes[2], cc[2], uu[2];
+  _mm_storeu_pd(lanes, acc), _mm_storeu_pd(cc, c), _mm_storeu_pd(uu, u);
+  double sum = lanes[0] - lanes[1];
+  if (k < K) sum += y[k * step] * (1.0 + cc[0]) / uu[0];
+  return sum;
+}
+#else
+static double sinc_side(const double *y, long step, long K, double a0, double w0, double dw) {
+  double c2 = 2.0 * cos_small(2.0 * dw);
+  double ce = cos_small(w0), co = cos_small(w0 + dw);              /* c(0), c(1) */
+  double cem = cos_small(w0 - 2.0 * dw), com = cos_small(w0 - dw); /* c(-2), c(-1) */
+  double sum = 0.0, u = a0;
+  long k = 0;
+  for (; k + 1 < K; k += 2) {
+    double v = u + M_PI;
+    double te = y[k * step] * (1.0 + ce), to = y[(k + 1) * step] * (1.0 + co);
+    sum += (te * v - to * u) / (u * v);
+    double ne = c2 * ce - cem, no = c2 * co - com;
+    cem = ce, ce = ne, com = co, co = no;
+    u = v + M_PI;
+  }
+  if (k < K) sum += y[k * step] * (1.0 + ce) / u;
+  return sum;
+}
+#endif
+
+/* Same numbers as Praat's NUM_interpolate_sinc (to ~1e-13 relative; the
+ * straightforward loop is kept as the reference in test_dsp_pitch.c). */
 double vm__dsp_interpolate_sinc(const double *y1, long size, double x,
                                 long max_depth) {
   if (size < 1) return NAN;
@@ -82,43 +161,22 @@ double vm__dsp_interpolate_sinc(const double *y1, long size, double x,
   if (max_depth > size - midleft) max_depth = size - midleft;
   if (max_depth <= 0) return y1[(long)floor(x + 0.5)];
   if (max_depth == 1) return y1[midleft] + (x - midleft) * (y1[midright] - y1[midleft]);
-  /* windowed sinc: sinc(pi d) * 0.5 (1 + cos(pi d / (span))) on each side;
-   * sin(a + k pi) alternates sign, the cosine is advanced by rotation. */
-  double result = 0.0;
+  /* windowed sinc: sinc(pi d) * 0.5 (1 + cos(pi d / span)) on each side;
+   * sin(a + k pi) = (-1)^k sin(a), and sin(pi (midright - x)) = sin(a). */
   long left = midright - max_depth, right = midleft + max_depth;
-  double a = M_PI * (x - midleft), halfsina = 0.5 * sin(a);
-  double aa = a / (x - left + 1.0), daa = M_PI / (x - left + 1.0);
-  double cosaa = cos(aa), sinaa = sin(aa), cosdaa = cos(daa), sindaa = sin(daa);
-  for (long ix = midleft; ix >= left; ix--) {
-    result += y1[ix] * (halfsina / a * (1.0 + cosaa));
-    a += M_PI;
-    double c = cosaa * cosdaa - sinaa * sindaa;
-    sinaa = cosaa * sindaa + sinaa * cosdaa;
-    cosaa = c;
-    halfsina = -halfsina;
-  }
-  a = M_PI * (midright - x);
-  halfsina = 0.5 * sin(a);
-  aa = a / (right - x + 1.0);
-  daa = M_PI / (right - x + 1.0);
-  cosaa = cos(aa), sinaa = sin(aa), cosdaa = cos(daa), sindaa = sin(daa);
-  for (long ix = midright; ix <= right; ix++) {
-    result += y1[ix] * (halfsina / a * (1.0 + cosaa));
-    a += M_PI;
-    double c = cosaa * cosdaa - sinaa * sindaa;
-    sinaa = cosaa * sindaa + sinaa * cosdaa;
-    cosaa = c;
-    halfsina = -halfsina;
-  }
-  return result;
+  double a = M_PI * (x - midleft), b = M_PI * (midright - x);
+  double sl = x - left + 1.0, sr = right - x + 1.0;
+  double l = sinc_side(y1 + midleft, -1, midleft - left + 1, a, a / sl, M_PI / sl);
+  double r = sinc_side(y1 + midright, 1, right - midright + 1, b, b / sr, M_PI / sr);
+  return 0.5 * sin(a) * (l + r);
 }
 
 /* Brent's method (golden section + parabolic steps) minimising
- * -interp(x) on [a, b]; tolerance tol in x. */
+ * -interp(x) on [a, b] from x0 in (a, b); tolerance tol in x. */
 static double brent_maximise(const double *y1, long size, long depth, double a,
-                             double b, double tol, double *out_x) {
+                             double b, double x0, double tol, double *out_x) {
   const double golden = 0.3819660112501051;
-  double x = a + golden * (b - a), w = x, v = x;
+  double x = x0, w = x, v = x;
   double fx = -vm__dsp_interpolate_sinc(y1, size, x, depth), fw = fx, fv = fx;
   double d = 0.0, e = 0.0;
   for (int iter = 0; iter < 60; iter++) {
@@ -167,9 +225,25 @@ double vm__dsp_improve_maximum(const double *y1, long size, long ixmid,
                                long depth, double *out_x) {
   if (ixmid <= 1) { *out_x = 1; return y1[1]; }
   if (ixmid >= size) { *out_x = (double)size; return y1[size]; }
-  /* x tolerance 1e-7 lag: the peak value is then exact to ~1e-14, and it
-   * takes about half the evaluations of Praat's 1e-10 */
-  return brent_maximise(y1, size, depth, ixmid - 1.0, ixmid + 1.0, 1e-7, out_x);
+  /* x tolerance 1e-6 lag: the peak value is then exact to ~1e-13 and the
+   * frequency to < 4e-8 relative (lags >= 26 samples at 16 kHz), both
+   * below the float the track stores; it takes about 60 % of the
+   * evaluations of Praat's 1e-10 */
+  return brent_maximise(y1, size, depth, ixmid - 1.0, ixmid + 1.0, ixmid - 1.0 + 0.3819660112501051 * 2.0,
+                        VM_PITCH_BRENT_TOL, out_x);
+}
+
+/* As vm__dsp_improve_maximum, but Brent starts from x0 (the parabolic
+ * estimate of the peak) instead of the golden-section point: same
+ * bracket [ixmid - 1, ixmid + 1] and tolerance, so the same maximum to
+ * the tolerance, in slightly fewer evaluations. */
+static double improve_maximum_from(const double *y1, long size, long ixmid, long depth,
+                                   double x0, double *out_x) {
+  if (ixmid <= 1) { *out_x = 1; return y1[1]; }
+  if (ixmid >= size) { *out_x = (double)size; return y1[size]; }
+  double a = ixmid - 1.0, b = ixmid + 1.0;
+  if (!(x0 > a + 1e-3 && x0 < b - 1e-3)) x0 = a + 0.3819660112501051 * 2.0;
+  return brent_maximise(y1, size, depth, a, b, x0, VM_PITCH_BRENT_TOL, out_x);
 }
 
 /* ---------------------------------------------------------------- pitch */
@@ -336,7 +410,8 @@ static void frame_candidates(pitch_ctx *c, const double *r, size_t iframe) {
     if (c->prune && str[k] < best - 0.05) continue; /* cannot win the argmax */
     double xmid;
     long depth = freq[k] > 0.3 / c->dx ? 700 : c->brent_depth;
-    double ymid = vm__dsp_improve_maximum(y1, size, c->imax[k] - offset, depth, &xmid);
+    double x0 = 1.0 / c->dx / freq[k] - offset;
+    double ymid = improve_maximum_from(y1, size, c->imax[k] - offset, depth, x0, &xmid);
     xmid += offset;
     freq[k] = 1.0 / c->dx / xmid;
     str[k] = ymid > 1.0 ? 1.0 / ymid : ymid;
@@ -511,14 +586,32 @@ static size_t frame_grid(double duration, double window_s, double dt, double *t0
   return nf;
 }
 
+/* The unvoiced score above which a frame can never be voiced on the
+ * chosen path, so its correlation and candidates need not be computed.
+ * A voiced candidate scores at most 1 (strength <= 1, octave cost >= 0).
+ * Argmax (zero costs): unvoiced wins ties, so unvoiced >= 1 suffices.
+ * Viterbi: replacing a voiced frame by unvoiced on any path changes the
+ * transitions by at most 2 vu_cost (all costs >= 0), so unvoiced
+ * > 1 + 2 vu_cost makes every path through a voiced candidate strictly
+ * worse than its unvoiced twin. Exact: the path is unchanged. Returns
+ * INFINITY (never skip) when a cost is negative. */
+static double skip_threshold(const pitch_ctx *c, double dt) {
+  const vm_pitch_params *p = c->p;
+  if (p->octave_cost < 0 || p->octave_jump_cost < 0 || p->voiced_unvoiced_cost < 0) return INFINITY;
+  if (c->prune) return 1.0;
+  return nextafter(1.0 + 2.0 * p->voiced_unvoiced_cost * (0.01 / dt), INFINITY);
+}
+
 static void run_frames(pitch_ctx *c, vm_pitch_track *t) {
   double *r = c->rbuf + c->brent_ixmax; /* r[-ixmax .. ixmax] */
+  double skip = skip_threshold(c, t->dt_s);
   for (size_t i = 0; i < t->n_frames; i++) {
     double tt = t->t0_s + (double)i * t->dt_s, inten, mean;
     size_t row = c->prune ? 0 : i;
     frame_prepare(c, tt, &inten, &mean);
     t->intensity[i] = (float)inten;
-    if (inten == 0.0) { /* absolute silence: only the unvoiced candidate */
+    /* absolute silence, or too quiet to be voiced: only the unvoiced candidate */
+    if (inten == 0.0 || unvoiced_strength(c->p, t->intensity[i]) >= skip) {
       c->cand_f[row * (size_t)c->max_cand] = 0.0f;
       c->cand_s[row * (size_t)c->max_cand] = 0.0f;
       c->n_cand[row] = 1;

@@ -7,7 +7,8 @@
  * and de-duplicated at the end, which gives the same set as inserting in
  * order. The correlation search costs O(period) per lag over ~0.45 period
  * of lags, i.e. O(period^2) per pulse: about 0.5 M multiply-adds per
- * voiced second at 16 kHz, cheaper than an FFT at these sizes.
+ * voiced second at 16 kHz, cheaper than an FFT at these sizes (window
+ * energies come from prefix sums, so only the products cost per lag).
  */
 #include "dsp_pointprocess.h"
 
@@ -20,6 +21,8 @@ typedef struct snd {
   const float *x;
   long nx;
   double dx;
+  double *q;     /* scratch: prefix sums of x^2 over one search span */
+  long q_cap;    /* doubles allocated in q */
 } snd;
 
 /* Praat's Sampled index conversions, 0-based. */
@@ -60,30 +63,81 @@ static double find_extremum(const snd *s, double tmin, double tmax) {
   return (imin + iext + 0.5) * s->dx;
 }
 
+/* sum a[i] b[i] over i < n, four partial sums so that the loop runs at
+ * load/multiply throughput rather than add latency. */
+static double dot(const float *a, const float *b, long n) {
+  double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+  long i = 0;
+  for (; i + 3 < n; i += 4) {
+    p0 += (double)a[i] * b[i], p1 += (double)a[i + 1] * b[i + 1];
+    p2 += (double)a[i + 2] * b[i + 2], p3 += (double)a[i + 3] * b[i + 3];
+  }
+  for (; i < n; i++) p0 += (double)a[i] * b[i];
+  return (p0 + p1) + (p2 + p3);
+}
+
+/* Makes s->q hold at least n doubles; 0 if it cannot. */
+static int q_reserve(snd *s, long n) {
+  if (n <= s->q_cap) return 1;
+  double *q = vm_realloc(s->q, sizeof(double) * (size_t)n);
+  if (!q) return 0;
+  s->q = q, s->q_cap = n;
+  return 1;
+}
+
 /* Best correlation of the window around t1 with windows starting in
  * [tmin2, tmax2] (minus half a window). OUT: *tout, *peak. Returns the
- * correlation, -1 if no local maximum was found. */
-static double find_max_correlation(const snd *s, double t1, double window, double tmin2,
+ * correlation, -1 if no local maximum was found.
+ * As Praat's Sound_findMaximumCorrelation, including its quirk that
+ * *peak is the local peak of the window one lag after the best. When
+ * every window lies inside the signal (the usual case) the window-1 norm
+ * is computed once, the window-2 norms come from prefix sums of x^2 over
+ * the search span, and the peak is computed only for the winner: one
+ * multiply-add per sample and lag instead of three. */
+static double find_max_correlation(snd *s, double t1, double window, double tmin2,
                                    double tmax2, double *tout, double *peak) {
   double best = -1.0, r1 = 0, r2 = 0, r3 = 0, r1b = 0, r3b = 0, ir = 0, half = 0.5 * window;
   long ileft1 = nearest_index(s, t1 - half), iright1 = nearest_index(s, t1 + half);
   long ileft2min = low_index(s, tmin2 - half), ileft2max = high_index(s, tmax2 - half);
+  long w = iright1 - ileft1 + 1, span = ileft2max - ileft2min + w;
+  int inside = ileft1 >= 0 && iright1 < s->nx && ileft2min >= 0 && ileft2max + w <= s->nx &&
+               w > 0 && span > 0 && q_reserve(s, span + 1);
+  double norm1 = 0, lpeak_best = 0;
+  if (inside) {
+    for (long i = ileft1; i <= iright1; i++) norm1 += (double)s->x[i] * s->x[i];
+    s->q[0] = 0;
+    for (long i = 0; i < span; i++) {
+      double v = s->x[ileft2min + i];
+      s->q[i + 1] = s->q[i] + v * v;
+    }
+  }
   *peak = 0.0;
   for (long ileft2 = ileft2min; ileft2 <= ileft2max; ileft2++) {
-    double norm1 = 0, norm2 = 0, prod = 0, lpeak = 0;
-    for (long i1 = ileft1, i2 = ileft2; i1 <= iright1; i1++, i2++) {
-      if (i1 < 0 || i1 >= s->nx || i2 < 0 || i2 >= s->nx) continue;
-      double a1 = s->x[i1], a2 = s->x[i2];
-      norm1 += a1 * a1, norm2 += a2 * a2, prod += a1 * a2;
-      if (fabs(a2) > lpeak) lpeak = fabs(a2);
+    double norm2 = 0, prod = 0, lpeak = 0, n1 = norm1;
+    if (inside) {
+      prod = dot(s->x + ileft1, s->x + ileft2, w);
+      norm2 = s->q[ileft2 - ileft2min + w] - s->q[ileft2 - ileft2min];
+    } else {
+      n1 = 0;
+      for (long i1 = ileft1, i2 = ileft2; i1 <= iright1; i1++, i2++) {
+        if (i1 < 0 || i1 >= s->nx || i2 < 0 || i2 >= s->nx) continue;
+        double a1 = s->x[i1], a2 = s->x[i2];
+        n1 += a1 * a1, norm2 += a2 * a2, prod += a1 * a2;
+        if (fabs(a2) > lpeak) lpeak = fabs(a2);
+      }
     }
     r1 = r2, r2 = r3;
-    r3 = prod != 0.0 ? prod / sqrt(norm1 * norm2) : 0.0;
+    r3 = prod != 0.0 && n1 * norm2 > 0 ? prod / sqrt(n1 * norm2) : 0.0;
     if (r2 > best && r2 >= r1 && r2 >= r3) {
-      r1b = r1, best = r2, r3b = r3, ir = (double)(ileft2 - 1), *peak = lpeak;
+      r1b = r1, best = r2, r3b = r3, ir = (double)(ileft2 - 1), lpeak_best = lpeak;
+      if (inside) { /* the local peak of the current window (ileft2) */
+        lpeak_best = 0;
+        for (long i = 0; i < w; i++) if (fabsf(s->x[ileft2 + i]) > lpeak_best) lpeak_best = fabsf(s->x[ileft2 + i]);
+      }
     }
   }
   if (best > -1.0) {
+    *peak = lpeak_best;
     double d2r = 2 * best - r1b - r3b;
     if (d2r != 0.0) {
       double dr = 0.5 * (r3b - r1b);
@@ -131,7 +185,7 @@ static void pulse_add(pulse_buf *b, double t) {
 }
 
 /* Walks one voiced stretch [tl, tr] both ways from its middle. */
-static void walk_stretch(const snd *s, const vm_pitch_track *p, double tl, double tr,
+static void walk_stretch(snd *s, const vm_pitch_track *p, double tl, double tr,
                          double gpeak, double *added_right, pulse_buf *b) {
   double tmid = 0.5 * (tl + tr), f0mid = vm_dsp_pitch_get_value(p, tmid), peak;
   if (isnan(f0mid)) return;
@@ -208,7 +262,7 @@ int vm_dsp_pointprocess_create(const float *x, size_t n, int rate_hz,
     return vm_err_set(err, VM_EINVAL, "pointprocess: invalid arguments");
   vm_period_limits dl;
   if (!lim) vm_dsp_period_limits_init(&dl), lim = &dl;
-  snd s = {x, (long)n, 1.0 / rate_hz};
+  snd s = {x, (long)n, 1.0 / rate_hz, NULL, 0};
   pulse_buf b = {0};
   double gpeak = 0.0, t = 0.0, tl, tr, added_right = -1e300;
   for (size_t i = 0; i < n; i++) if (fabs(x[i]) > gpeak) gpeak = fabs(x[i]);
@@ -227,9 +281,11 @@ int vm_dsp_pointprocess_create(const float *x, size_t n, int rate_hz,
   pp->amp = vm_malloc(sizeof(double) * (m ? m : 1));
   if (!pp->amp) goto nomem;
   compute_amplitudes(&s, lim, pp);
+  vm_free(s.q);
   *out = pp;
   return VM_OK;
 nomem:
+  vm_free(s.q);
   vm_free(b.t);
   vm_dsp_pointprocess_destroy(pp);
   return vm_err_set(err, VM_ENOMEM, "pointprocess: out of memory");

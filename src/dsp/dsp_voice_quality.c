@@ -10,6 +10,8 @@
 #include "dsp_voice_quality.h"
 
 #include <math.h>
+#include <string.h>
+
 #include "vm_alloc.h"
 
 void vm_dsp_voice_quality_params_init(vm_voice_quality_params *p) {
@@ -51,46 +53,61 @@ static int periods_ok(const double *T, int k, const vm_voice_quality_params *p) 
   return 1;
 }
 
-void vm_dsp_jitter_get(const vm_pointprocess *pp, double t0_s, double t1_s,
-                       const vm_voice_quality_params *p, vm_jitter *out) {
-  out->local = out->local_abs_s = out->rap = out->ppq5 = NAN;
-  out->n_periods = 0;
+void vm_dsp_jitter_acc_init(vm_jitter_acc *acc) { memset(acc, 0, sizeof *acc); }
+
+void vm_dsp_jitter_accumulate(const vm_pointprocess *pp, double t0_s, double t1_s,
+                              const vm_voice_quality_params *p, vm_jitter_acc *acc) {
   size_t first, last, n = vm_dsp_pointprocess_window(pp, t0_s, t1_s, &first, &last);
   if (n < 3) return;
   const double *t = pp->t_s + first;
-  double mp = mean_period(t, n, p, &out->n_periods);
-  long np = (long)n - 1; /* periods */
-  double sum = 0;
-  long cnt = np;
+  size_t np_ok;
+  double mp = mean_period(t, n, p, &np_ok);
+  if (np_ok) acc->sum_period_s += mp * (double)np_ok, acc->n_periods += np_ok;
   for (size_t i = 1; i + 1 < n; i++) {
     double T[2] = {t[i] - t[i - 1], t[i + 1] - t[i]};
-    if (periods_ok(T, 2, p)) sum += fabs(T[0] - T[1]); else cnt--;
+    if (periods_ok(T, 2, p)) acc->sum_abs_s += fabs(T[0] - T[1]), acc->n_pairs++;
   }
-  if (cnt >= 2) {
-    out->local_abs_s = sum / (double)(cnt - 1);
-    out->local = out->local_abs_s / mp;
-  }
-  sum = 0, cnt = np;
-  for (size_t i = 2; i + 1 < n && np >= 3; i++) {
+  for (size_t i = 2; i + 1 < n; i++) {
     double T[3] = {t[i - 1] - t[i - 2], t[i] - t[i - 1], t[i + 1] - t[i]};
-    if (periods_ok(T, 3, p)) sum += fabs(T[1] - (T[0] + T[1] + T[2]) / 3.0); else cnt--;
+    if (periods_ok(T, 3, p)) acc->sum_rap_s += fabs(T[1] - (T[0] + T[1] + T[2]) / 3.0), acc->n_triples++;
   }
-  if (np >= 3 && cnt >= 3) out->rap = sum / (double)(cnt - 2) / mp;
-  sum = 0, cnt = np;
-  for (size_t i = 5; i < n && np >= 5; i++) {
+  for (size_t i = 5; i < n; i++) {
     double T[5];
     for (int j = 0; j < 5; j++) T[j] = t[i - 4 + j] - t[i - 5 + j];
-    if (periods_ok(T, 5, p)) sum += fabs(T[2] - (T[0] + T[1] + T[2] + T[3] + T[4]) / 5.0); else cnt--;
+    if (periods_ok(T, 5, p)) {
+      acc->sum_ppq5_s += fabs(T[2] - (T[0] + T[1] + T[2] + T[3] + T[4]) / 5.0);
+      acc->n_quintuples++;
+    }
   }
-  if (np >= 5 && cnt >= 5) out->ppq5 = sum / (double)(cnt - 4) / mp;
 }
 
-/* apq over a window of width w (odd) of the amplitude list a/ta. */
-static double shimmer_apq(const double *ta, const double *a, size_t m, int w,
-                          const vm_voice_quality_params *p) {
+/* Praat divides by (periods - invalid - 1) for local, (- 2) for rap and
+ * (- 4) for ppq5: exactly the number of valid pairs, triples, quintuples. */
+void vm_dsp_jitter_finish(const vm_jitter_acc *acc, vm_jitter *out) {
+  out->local = out->local_abs_s = out->rap = out->ppq5 = NAN;
+  out->n_periods = acc->n_periods;
+  double mp = acc->n_periods ? acc->sum_period_s / (double)acc->n_periods : NAN;
+  if (acc->n_pairs) {
+    out->local_abs_s = acc->sum_abs_s / (double)acc->n_pairs;
+    out->local = out->local_abs_s / mp;
+  }
+  if (acc->n_triples) out->rap = acc->sum_rap_s / (double)acc->n_triples / mp;
+  if (acc->n_quintuples) out->ppq5 = acc->sum_ppq5_s / (double)acc->n_quintuples / mp;
+}
+
+void vm_dsp_jitter_get(const vm_pointprocess *pp, double t0_s, double t1_s,
+                       const vm_voice_quality_params *p, vm_jitter *out) {
+  vm_jitter_acc acc;
+  vm_dsp_jitter_acc_init(&acc);
+  vm_dsp_jitter_accumulate(pp, t0_s, t1_s, p, &acc);
+  vm_dsp_jitter_finish(&acc, out);
+}
+
+/* apq over a window of width w (odd) of the amplitude list a/ta:
+ * adds the deviations to *num and the windows counted to *cnt. */
+static void shimmer_apq(const double *ta, const double *a, size_t m, int w,
+                        const vm_voice_quality_params *p, double *num, size_t *cnt) {
   int h = w / 2;
-  double num = 0;
-  size_t cnt = 0;
   for (size_t i = (size_t)h; i + (size_t)h < m; i++) {
     int ok = 1;
     double avg = 0;
@@ -101,57 +118,70 @@ static double shimmer_apq(const double *ta, const double *a, size_t m, int w,
     }
     if (!ok) continue;
     for (int j = -h; j <= h; j++) avg += a[i + j];
-    num += fabs(a[i] - avg / w);
-    cnt++;
+    *num += fabs(a[i] - avg / w);
+    (*cnt)++;
   }
-  if (cnt < 1) return NAN;
-  double den = 0;
-  for (size_t i = 0; i + 1 < m; i++) den += a[i];
-  den /= (double)(m - 1);
-  return den == 0 ? NAN : num / (double)cnt / den;
 }
 
-void vm_dsp_shimmer_get(const vm_pointprocess *pp, double t0_s, double t1_s,
-                        const vm_voice_quality_params *p, vm_shimmer *out) {
-  out->local = out->local_db = out->apq3 = out->apq5 = out->apq11 = NAN;
-  out->n_amplitudes = 0;
+void vm_dsp_shimmer_acc_init(vm_shimmer_acc *acc) { memset(acc, 0, sizeof *acc); }
+
+void vm_dsp_shimmer_accumulate(const vm_pointprocess *pp, double t0_s, double t1_s,
+                               const vm_voice_quality_params *p, vm_shimmer_acc *acc) {
   size_t first, last, n = vm_dsp_pointprocess_window(pp, t0_s, t1_s, &first, &last);
   if (n < 3) return;
-  /* Interior pulses of the window that carry an amplitude, compacted in
-   * place into a scratch view: amplitude list (ta, a). */
+  /* Interior pulses of the window that carry an amplitude: the list (ta, a). */
   size_t m = 0;
   for (size_t i = first + 1; i < last; i++) if (!isnan(pp->amp[i])) m++;
-  out->n_amplitudes = m;
+  acc->n_amplitudes += m;
   if (m < 2) return;
   double stack_t[512], stack_a[512];
   double *ta = stack_t, *a = stack_a;
   double *heap = NULL;
   if (m > 512) {
     heap = vm_malloc(sizeof(double) * 2 * m);
-    if (!heap) return;
+    if (!heap) { acc->oom = 1; return; }
     ta = heap, a = heap + m;
   }
   m = 0;
   for (size_t i = first + 1; i < last; i++)
     if (!isnan(pp->amp[i])) ta[m] = pp->t_s[i], a[m] = pp->amp[i], m++;
-  double num = 0, db = 0, den = 0;
-  size_t cnt = 0;
   for (size_t i = 1; i < m; i++) {
     double T = ta[i] - ta[i - 1];
     if (p->period_min_s != p->period_max_s && !period_ok(p, T)) continue;
     if (ratio(a[i - 1], a[i]) > p->amplitude_factor) continue;
-    num += fabs(a[i - 1] - a[i]);
-    db += fabs(log10(a[i - 1] / a[i]));
-    cnt++;
+    acc->sum_abs += fabs(a[i - 1] - a[i]);
+    acc->sum_log10 += fabs(log10(a[i - 1] / a[i]));
+    acc->n_pairs++;
   }
-  for (size_t i = 0; i + 1 < m; i++) den += a[i];
-  den /= (double)(m - 1);
-  if (cnt >= 1 && den > 0) {
-    out->local = num / (double)cnt / den;
-    out->local_db = 20.0 * db / (double)cnt;
-  }
-  out->apq3 = shimmer_apq(ta, a, m, 3, p);
-  out->apq5 = shimmer_apq(ta, a, m, 5, p);
-  out->apq11 = shimmer_apq(ta, a, m, 11, p);
+  for (size_t i = 0; i + 1 < m; i++) acc->sum_amp += a[i];
+  acc->n_amp_mean += m - 1;
+  shimmer_apq(ta, a, m, 3, p, &acc->sum_apq[0], &acc->n_apq[0]);
+  shimmer_apq(ta, a, m, 5, p, &acc->sum_apq[1], &acc->n_apq[1]);
+  shimmer_apq(ta, a, m, 11, p, &acc->sum_apq[2], &acc->n_apq[2]);
   vm_free(heap);
+}
+
+/* The mean amplitude is Praat's: over all but the last amplitude of each
+ * range. */
+void vm_dsp_shimmer_finish(const vm_shimmer_acc *acc, vm_shimmer *out) {
+  out->local = out->local_db = out->apq3 = out->apq5 = out->apq11 = NAN;
+  out->n_amplitudes = acc->n_amplitudes;
+  if (acc->oom || acc->n_amp_mean == 0) return;
+  double den = acc->sum_amp / (double)acc->n_amp_mean;
+  if (!(den > 0)) return;
+  if (acc->n_pairs) {
+    out->local = acc->sum_abs / (double)acc->n_pairs / den;
+    out->local_db = 20.0 * acc->sum_log10 / (double)acc->n_pairs;
+  }
+  double *apq[3] = {&out->apq3, &out->apq5, &out->apq11};
+  for (int k = 0; k < 3; k++)
+    if (acc->n_apq[k]) *apq[k] = acc->sum_apq[k] / (double)acc->n_apq[k] / den;
+}
+
+void vm_dsp_shimmer_get(const vm_pointprocess *pp, double t0_s, double t1_s,
+                        const vm_voice_quality_params *p, vm_shimmer *out) {
+  vm_shimmer_acc acc;
+  vm_dsp_shimmer_acc_init(&acc);
+  vm_dsp_shimmer_accumulate(pp, t0_s, t1_s, p, &acc);
+  vm_dsp_shimmer_finish(&acc, out);
 }

@@ -50,4 +50,40 @@ void vm_dsp_jitter_get(const vm_pointprocess *pp, double t0_s, double t1_s,
 void vm_dsp_shimmer_get(const vm_pointprocess *pp, double t0_s, double t1_s,
                         const vm_voice_quality_params *p, vm_shimmer *out);
 
+/* ---- several time ranges (e.g. one speaker's turns) ----
+ * Accumulate each range, then finish: every pair, triple, quintuple and
+ * amplitude window lies inside one range, so periods that straddle two
+ * ranges never count; means are taken over the union. With one range the
+ * results equal vm_dsp_jitter_get / vm_dsp_shimmer_get (which are exactly
+ * init + accumulate + finish). Ranges should not overlap (a pulse in two
+ * ranges counts twice). */
+typedef struct vm_jitter_acc {
+  double sum_period_s;   /* valid periods (Praat's isPeriod test) */
+  size_t n_periods;
+  double sum_abs_s, sum_rap_s, sum_ppq5_s;
+  size_t n_pairs, n_triples, n_quintuples; /* valid ones */
+} vm_jitter_acc;
+
+typedef struct vm_shimmer_acc {
+  double sum_abs, sum_log10;   /* over valid amplitude pairs */
+  size_t n_pairs;
+  double sum_amp;              /* Praat's mean: all but each range's last amplitude */
+  size_t n_amp_mean;
+  double sum_apq[3];           /* apq3, apq5, apq11 */
+  size_t n_apq[3];
+  size_t n_amplitudes;
+  int oom;                     /* a scratch allocation failed: results NAN */
+} vm_shimmer_acc;
+
+void vm_dsp_jitter_acc_init(vm_jitter_acc *acc);
+void vm_dsp_jitter_accumulate(const vm_pointprocess *pp, double t0_s, double t1_s,
+                              const vm_voice_quality_params *p, vm_jitter_acc *acc);
+/* OUT: *out (NAN where nothing valid was accumulated). */
+void vm_dsp_jitter_finish(const vm_jitter_acc *acc, vm_jitter *out);
+
+void vm_dsp_shimmer_acc_init(vm_shimmer_acc *acc);
+void vm_dsp_shimmer_accumulate(const vm_pointprocess *pp, double t0_s, double t1_s,
+                               const vm_voice_quality_params *p, vm_shimmer_acc *acc);
+void vm_dsp_shimmer_finish(const vm_shimmer_acc *acc, vm_shimmer *out);
+
 #endif /* VM_DSP_VOICE_QUALITY_H */

@@ -45,6 +45,11 @@ void vm_forensic_voice_params_init(vm_voice_params *p) {
   p->with_hnr = 1;
 }
 
+/* Formant frames are analysed only where summarise_formants reads them. */
+static int pitch_voiced_at(void *pitch, double t_s) {
+  return !isnan(vm_dsp_pitch_get_value(pitch, t_s));
+}
+
 int vm_forensic_voice_create(const float *x, size_t n, int rate_hz,
                              const vm_voice_params *p, vm_voice **out,
                              vm_err *err) {
@@ -69,7 +74,8 @@ int vm_forensic_voice_create(const float *x, size_t n, int rate_hz,
   if (!rc && p->with_formants) {
     vm_formant_params fp;
     vm_dsp_formant_params_init(&fp);
-    rc = vm_dsp_formant_create(x, n, rate_hz, &fp, &v->formants, err);
+    rc = vm_dsp_formant_create_sparse(x, n, rate_hz, &fp, pitch_voiced_at, v->pitch,
+                                      &v->formants, err);
   }
   if (!rc) rc = vm_dsp_intensity_create(x, n, rate_hz, 100.0, 0.0, &v->intensity, err);
   if (rc) {
@@ -115,35 +121,53 @@ static int cmp_double(const void *x, const void *y) {
   return a < b ? -1 : a > b;
 }
 
-static void summarise_pitch(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
+/* A time range [t0, t1) of a summary; ranges passed to the summarisers
+ * are sorted and disjoint (not even touching). */
+typedef struct span {
+  double t0, t1;
+} span;
+
+/* Why a summary over no frames is undefined. */
+static const char *why_empty(size_t n_spans) {
+  return n_spans ? "range shorter than one pitch window" : "no time range";
+}
+
+static void summarise_pitch(const vm_voice *v, const span *r, size_t nr, vm_voice_summary *s) {
   const vm_pitch_track *p = v->pitch;
-  size_t a, b;
-  frame_range(p->n_frames, p->t0_s, p->dt_s, t0, t1, &a, &b);
-  s->n_pitch_frames = b - a;
   double sum = 0, mn = INFINITY, mx = -INFINITY;
-  size_t nv = 0;
-  for (size_t i = a; i < b; i++) {
-    if (!vm_dsp_pitch_is_voiced(p, i)) continue;
-    double f = p->f0_hz[i];
-    sum += f, nv++;
-    if (f < mn) mn = f;
-    if (f > mx) mx = f;
+  size_t nv = 0, nframes = 0;
+  for (size_t k = 0; k < nr; k++) {
+    size_t a, b;
+    frame_range(p->n_frames, p->t0_s, p->dt_s, r[k].t0, r[k].t1, &a, &b);
+    nframes += b - a;
+    for (size_t i = a; i < b; i++) {
+      if (!vm_dsp_pitch_is_voiced(p, i)) continue;
+      double f = p->f0_hz[i];
+      sum += f, nv++;
+      if (f < mn) mn = f;
+      if (f > mx) mx = f;
+    }
   }
+  s->n_pitch_frames = nframes;
   s->n_voiced_frames = nv;
-  const char *why = s->n_pitch_frames == 0 ? "range shorter than one pitch window" : "no voiced frames";
-  s->voiced_fraction = s->n_pitch_frames ? defined((double)nv / (double)s->n_pitch_frames) : undefined(why);
+  const char *why = nframes == 0 ? why_empty(nr) : "no voiced frames";
+  s->voiced_fraction = nframes ? defined((double)nv / (double)nframes) : undefined(why);
   if (nv == 0) {
     s->f0_mean_hz = s->f0_median_hz = s->f0_sd_hz = s->f0_min_hz = s->f0_max_hz = s->f0_range_st = undefined(why);
     return;
   }
   double mean = sum / (double)nv, ss = 0;
   double stack[2048], *buf = nv <= 2048 ? stack : vm_malloc(sizeof(double) * nv);
-  size_t k = 0;
-  for (size_t i = a; i < b; i++) {
-    if (!vm_dsp_pitch_is_voiced(p, i)) continue;
-    double d = p->f0_hz[i] - mean;
-    ss += d * d;
-    if (buf) buf[k++] = p->f0_hz[i];
+  size_t n = 0;
+  for (size_t k = 0; k < nr; k++) {
+    size_t a, b;
+    frame_range(p->n_frames, p->t0_s, p->dt_s, r[k].t0, r[k].t1, &a, &b);
+    for (size_t i = a; i < b; i++) {
+      if (!vm_dsp_pitch_is_voiced(p, i)) continue;
+      double d = p->f0_hz[i] - mean;
+      ss += d * d;
+      if (buf) buf[n++] = p->f0_hz[i];
+    }
   }
   s->f0_mean_hz = defined(mean);
   s->f0_sd_hz = nv > 1 ? defined(sqrt(ss / (double)(nv - 1))) : undefined("one voiced frame");
@@ -162,16 +186,30 @@ static void summarise_pitch(const vm_voice *v, double t0, double t1, vm_voice_su
   if (buf != stack) vm_free(buf);
 }
 
-static void summarise_pulses(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
+/* Jitter and shimmer accumulate range by range (dsp_voice_quality.h), so
+ * no period pair that straddles two ranges counts. */
+static void summarise_pulses(const vm_voice *v, const span *r, size_t nr, vm_voice_summary *s) {
   vm_voice_quality_params q;
   vm_dsp_voice_quality_params_init(&q);
+  vm_jitter_acc ja;
+  vm_shimmer_acc sa;
+  vm_dsp_jitter_acc_init(&ja);
+  vm_dsp_shimmer_acc_init(&sa);
+  size_t n_pulses = 0, most = 0;
+  for (size_t k = 0; k < nr; k++) {
+    size_t first, last, n = vm_dsp_pointprocess_window(v->pulses, r[k].t0, r[k].t1, &first, &last);
+    n_pulses += n;
+    if (n > most) most = n;
+    vm_dsp_jitter_accumulate(v->pulses, r[k].t0, r[k].t1, &q, &ja);
+    vm_dsp_shimmer_accumulate(v->pulses, r[k].t0, r[k].t1, &q, &sa);
+  }
   vm_jitter j;
   vm_shimmer sh;
-  size_t first, last;
-  s->n_pulses = vm_dsp_pointprocess_window(v->pulses, t0, t1, &first, &last);
-  vm_dsp_jitter_get(v->pulses, t0, t1, &q, &j);
-  vm_dsp_shimmer_get(v->pulses, t0, t1, &q, &sh);
-  const char *why = s->n_pulses < 3 ? "too few glottal pulses" : "too few regular periods";
+  vm_dsp_jitter_finish(&ja, &j);
+  vm_dsp_shimmer_finish(&sa, &sh);
+  s->n_pulses = n_pulses;
+  const char *why = most < 3 ? "too few glottal pulses" : "too few regular periods";
+  if (sa.oom) why = "out of memory";
   s->jitter_local = maybe(j.local, why);
   s->jitter_local_abs_s = maybe(j.local_abs_s, why);
   s->jitter_rap = maybe(j.rap, why);
@@ -183,32 +221,37 @@ static void summarise_pulses(const vm_voice *v, double t0, double t1, vm_voice_s
   s->shimmer_apq11 = maybe(sh.apq11, why);
 }
 
-static void summarise_hnr(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
+static void summarise_hnr(const vm_voice *v, const span *r, size_t nr, vm_voice_summary *s) {
   if (!v->hnr) { s->hnr_db = undefined("not computed"); return; }
-  size_t a, b, n = 0;
+  size_t n = 0;
   double sum = 0;
-  frame_range(v->hnr->n_frames, v->hnr->t0_s, v->hnr->dt_s, t0, t1, &a, &b);
-  for (size_t i = a; i < b; i++)
-    if (!isnan(v->hnr->hnr_db[i])) sum += v->hnr->hnr_db[i], n++;
+  for (size_t k = 0; k < nr; k++) {
+    size_t a, b;
+    frame_range(v->hnr->n_frames, v->hnr->t0_s, v->hnr->dt_s, r[k].t0, r[k].t1, &a, &b);
+    for (size_t i = a; i < b; i++)
+      if (!isnan(v->hnr->hnr_db[i])) sum += v->hnr->hnr_db[i], n++;
+  }
   s->hnr_db = n ? defined(sum / (double)n) : undefined("no periodic frames");
 }
 
-static void summarise_formants(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
+static void summarise_formants(const vm_voice *v, const span *r, size_t nr, vm_voice_summary *s) {
   const vm_formant_track *f = v->formants;
   if (!f) {
     s->f1_mean_hz = s->f2_mean_hz = s->f3_mean_hz = s->f1_sd_hz = s->f2_sd_hz =
         s->formant_stability = undefined("not computed");
     return;
   }
-  size_t a, b;
-  frame_range(f->n_frames, f->t0_s, f->dt_s, t0, t1, &a, &b);
   double sum[3] = {0}, sum2[3] = {0};
   size_t cnt[3] = {0};
-  for (size_t i = a; i < b; i++) {
-    if (isnan(vm_dsp_pitch_get_value(v->pitch, f->t0_s + (double)i * f->dt_s))) continue;
-    for (int k = 0; k < 3; k++) {
-      double x = vm_dsp_formant_get(f, i, k + 1);
-      if (!isnan(x)) sum[k] += x, sum2[k] += x * x, cnt[k]++;
+  for (size_t q = 0; q < nr; q++) {
+    size_t a, b;
+    frame_range(f->n_frames, f->t0_s, f->dt_s, r[q].t0, r[q].t1, &a, &b);
+    for (size_t i = a; i < b; i++) {
+      if (isnan(vm_dsp_pitch_get_value(v->pitch, f->t0_s + (double)i * f->dt_s))) continue;
+      for (int k = 0; k < 3; k++) {
+        double x = vm_dsp_formant_get(f, i, k + 1);
+        if (!isnan(x)) sum[k] += x, sum2[k] += x * x, cnt[k]++;
+      }
     }
   }
   vm_measure *means[3] = {&s->f1_mean_hz, &s->f2_mean_hz, &s->f3_mean_hz};
@@ -230,45 +273,94 @@ static void summarise_formants(const vm_voice *v, double t0, double t1, vm_voice
   }
 }
 
-static void summarise_intensity(const vm_voice *v, double t0, double t1, vm_voice_summary *s) {
-  const vm_intensity_track *it = v->intensity;
-  size_t a, b;
-  frame_range(it->n_frames, it->t0_s, it->dt_s, t0, t1, &a, &b);
-  if (b == a) {
-    s->intensity_mean_db = s->intensity_max_db = s->intensity_sd_db =
-        undefined("range shorter than one intensity window");
-    return;
-  }
-  double e = 0, sum = 0, sum2 = 0;
-  size_t im = a, ns = 0;
-  for (size_t i = a; i < b; i++) {
-    double d = it->db[i];
-    e += pow(10.0, 0.1 * d);
-    if (d > -300.0) sum += d, sum2 += d * d, ns++; /* SD skips digital silence */
-    if (d > it->db[im]) im = i;
-  }
-  size_t n = b - a;
-  s->intensity_mean_db = defined(10.0 * log10(e / (double)n));
+/* Parabolic peak of frames [a, b) of the intensity track (Praat's
+ * "Parabolic" maximum, neighbours taken inside the range only). */
+static double intensity_peak(const vm_intensity_track *it, size_t a, size_t b) {
+  size_t im = a;
+  for (size_t i = a; i < b; i++) if (it->db[i] > it->db[im]) im = i;
   double mx = it->db[im];
-  if (im > a && im + 1 < b) { /* parabolic peak, as Praat's "Parabolic" */
+  if (im > a && im + 1 < b) {
     double l = it->db[im - 1], r = it->db[im + 1], d2 = 2 * mx - l - r;
     if (d2 > 0) mx += 0.125 * (r - l) * (r - l) / d2;
   }
+  return mx;
+}
+
+static void summarise_intensity(const vm_voice *v, const span *r, size_t nr, vm_voice_summary *s) {
+  const vm_intensity_track *it = v->intensity;
+  double e = 0, sum = 0, sum2 = 0, mx = -INFINITY;
+  size_t n = 0, ns = 0;
+  for (size_t k = 0; k < nr; k++) {
+    size_t a, b;
+    frame_range(it->n_frames, it->t0_s, it->dt_s, r[k].t0, r[k].t1, &a, &b);
+    if (b == a) continue;
+    for (size_t i = a; i < b; i++) {
+      double d = it->db[i];
+      e += pow(10.0, 0.1 * d);
+      if (d > -300.0) sum += d, sum2 += d * d, ns++; /* SD skips digital silence */
+    }
+    n += b - a;
+    double pk = intensity_peak(it, a, b);
+    if (pk > mx) mx = pk;
+  }
+  if (n == 0) {
+    s->intensity_mean_db = s->intensity_max_db = s->intensity_sd_db =
+        undefined(nr ? "range shorter than one intensity window" : "no time range");
+    return;
+  }
+  s->intensity_mean_db = defined(10.0 * log10(e / (double)n));
   s->intensity_max_db = defined(mx);
   double m = ns ? sum / (double)ns : 0, var = ns > 1 ? (sum2 - (double)ns * m * m) / (double)(ns - 1) : 0;
   s->intensity_sd_db = ns > 1 ? defined(sqrt(var > 0 ? var : 0)) : undefined("fewer than two non-silent frames");
 }
 
+static void summarise(const vm_voice *v, const span *r, size_t nr, vm_voice_summary *out) {
+  memset(out, 0, sizeof *out);
+  if (nr) out->t0_s = r[0].t0, out->t1_s = r[nr - 1].t1;
+  for (size_t k = 0; k < nr; k++) out->duration_s += r[k].t1 - r[k].t0;
+  summarise_pitch(v, r, nr, out);
+  summarise_pulses(v, r, nr, out);
+  summarise_hnr(v, r, nr, out);
+  summarise_formants(v, r, nr, out);
+  summarise_intensity(v, r, nr, out);
+}
+
 void vm_forensic_voice_summary_get(const vm_voice *v, double t0_s, double t1_s,
                                    vm_voice_summary *out) {
-  memset(out, 0, sizeof *out);
   if (t1_s <= t0_s) t0_s = 0.0, t1_s = v->duration_s;
-  out->t0_s = t0_s, out->t1_s = t1_s, out->duration_s = t1_s - t0_s;
-  summarise_pitch(v, t0_s, t1_s, out);
-  summarise_pulses(v, t0_s, t1_s, out);
-  summarise_hnr(v, t0_s, t1_s, out);
-  summarise_formants(v, t0_s, t1_s, out);
-  summarise_intensity(v, t0_s, t1_s, out);
+  span r = {t0_s, t1_s};
+  summarise(v, &r, 1, out);
+}
+
+static int cmp_span(const void *x, const void *y) {
+  const span *a = x, *b = y;
+  return a->t0 < b->t0 ? -1 : a->t0 > b->t0 ? 1 : (a->t1 > b->t1) - (a->t1 < b->t1);
+}
+
+int vm_forensic_voice_summary_get_ranges(const vm_voice *v, const double *t0s,
+                                         const double *t1s, size_t n,
+                                         vm_voice_summary *out) {
+  memset(out, 0, sizeof *out);
+  if (n && (!t0s || !t1s)) return VM_EINVAL;
+  span *r = vm_malloc(sizeof(span) * (n ? n : 1));
+  if (!r) return VM_ENOMEM;
+  size_t nr = 0;
+  for (size_t k = 0; k < n; k++) {
+    double a = t0s[k] < 0 ? 0 : t0s[k], b = t1s[k] > v->duration_s ? v->duration_s : t1s[k];
+    if (b > a) r[nr++] = (span){a, b}; /* NAN or empty ranges drop out here */
+  }
+  qsort(r, nr, sizeof(span), cmp_span);
+  size_t m = 0; /* merge overlapping and touching ranges */
+  for (size_t k = 0; k < nr; k++) {
+    if (m && r[k].t0 <= r[m - 1].t1) {
+      if (r[k].t1 > r[m - 1].t1) r[m - 1].t1 = r[k].t1;
+    } else {
+      r[m++] = r[k];
+    }
+  }
+  summarise(v, r, m, out);
+  vm_free(r);
+  return VM_OK;
 }
 
 json_t *vm_forensic_voice_summary_to_json(const vm_voice_summary *s) {

@@ -13,6 +13,7 @@
  *   vm_voice_summary s;
  *   vm_forensic_voice_summary_get(v, 0, 0, &s);           // whole file
  *   vm_forensic_voice_summary_get(v, 12.3, 17.9, &s);     // one segment
+ *   vm_forensic_voice_summary_get_ranges(v, t0s, t1s, n, &s); // a speaker's turns
  *   json_t *j = vm_forensic_voice_summary_to_json(&s);
  *   vm_forensic_voice_destroy(v);
  *
@@ -90,9 +91,25 @@ void vm_forensic_voice_destroy(vm_voice *v);
 void vm_forensic_voice_summary_get(const vm_voice *v, double t0_s, double t1_s,
                                    vm_voice_summary *out);
 
+/* One summary over the union of several time ranges, e.g. all turns of
+ * one speaker: t0s[k]..t1s[k] for k < n (any order; ranges are clipped
+ * to the signal, empty or NAN ones ignored, overlapping or touching ones
+ * merged, so no frame or pulse counts twice). Frame statistics pool the
+ * frames of all ranges; jitter and shimmer pool the periods of each range
+ * but never a period pair (or triple, ...) that straddles two ranges.
+ * out->t0_s/t1_s are the first start and last end, out->duration_s the
+ * total covered time; n == 0 gives a summary whose measures are all
+ * undefined ("no time range"). OUT: *out. Returns VM_OK, VM_EINVAL (n > 0
+ * with a NULL array) or VM_ENOMEM. Thread-safe. */
+int vm_forensic_voice_summary_get_ranges(const vm_voice *v, const double *t0s,
+                                         const double *t1s, size_t n,
+                                         vm_voice_summary *out);
+
 /* The tracks, borrowed, valid until vm_forensic_voice_destroy(v). Any may
  * be NULL when skipped by the params. For plots: F0 every 10 ms, intensity
- * every 8 ms. */
+ * every 8 ms. Formant frames are analysed only where the pitch track is
+ * voiced (the only frames a summary reads); elsewhere they hold no
+ * formants (NAN). */
 const vm_pitch_track *vm_forensic_voice_get_pitch(const vm_voice *v);
 const vm_pointprocess *vm_forensic_voice_get_pulses(const vm_voice *v);
 const vm_hnr_track *vm_forensic_voice_get_hnr(const vm_voice *v);

@@ -63,6 +63,91 @@ static int test_ranges(void) {
   return 0;
 }
 
+/* A voice-like pulse train whose pulses sit exactly at times[] (band-
+ * limited impulses through a two-pole tilt and one resonator at 600 Hz). */
+static void pulse_voice(float *x, size_t n, const double *times, size_t nt) {
+  double *y = calloc(n, sizeof(double));
+  for (size_t p = 0; p < nt; p++) {
+    double pos = times[p] * RATE;
+    long c = (long)floor(pos);
+    for (long k = c - 16; k <= c + 16; k++) {
+      if (k < 0 || k >= (long)n) continue;
+      double d = k - pos, w = 0.5 + 0.5 * cos(M_PI * d / 17.0);
+      y[k] += w * (fabs(d) < 1e-9 ? 1.0 : sin(M_PI * d) / (M_PI * d));
+    }
+  }
+  double p1 = exp(-2 * M_PI * 100.0 / RATE), z1 = 0, z2 = 0;
+  for (size_t i = 0; i < n; i++) z1 = y[i] + p1 * z1, z2 = z1 + p1 * z2, y[i] = z2;
+  double r = exp(-M_PI * 80.0 / RATE), th = 2 * M_PI * 600.0 / RATE, a1 = 2 * r * cos(th), a2 = -r * r;
+  double y1 = 0, y2 = 0, peak = 0;
+  for (size_t i = 0; i < n; i++) {
+    double v = y[i] + a1 * y1 + a2 * y2;
+    y2 = y1, y1 = v, y[i] = v;
+    if (fabs(v) > peak) peak = fabs(v);
+  }
+  for (size_t i = 0; i < n; i++) x[i] = (float)(0.5 * y[i] / peak);
+  free(y);
+}
+
+#define FIELD_EQ(a, b, f) ASSERT((isnan((a).f.value) && isnan((b).f.value)) || (a).f.value == (b).f.value)
+
+/* Several ranges: one range equals summary_get; overlapping ranges merge;
+ * pooled frame statistics; no period pair across two ranges. */
+static int test_summary_ranges(void) {
+  /* exactly periodic 100 Hz until 1.0 s, then exactly periodic 120 Hz */
+  static float x[2 * RATE];
+  static double times[400];
+  size_t nt = 0;
+  for (double t = 0.01; t < 1.0; t += 0.01) times[nt++] = t;
+  for (double t = times[nt - 1] + 1.0 / 120; t < 1.99; t += 1.0 / 120) times[nt++] = t;
+  pulse_voice(x, 2 * RATE, times, nt);
+  vm_voice *v;
+  ASSERT_OK(vm_forensic_voice_create(x, 2 * RATE, RATE, NULL, &v, NULL));
+  vm_voice_summary one, r1, whole, a, b, u, e;
+  double t0 = 0.1, t1 = 0.9;
+  vm_forensic_voice_summary_get(v, t0, t1, &one);
+  ASSERT_OK(vm_forensic_voice_summary_get_ranges(v, &t0, &t1, 1, &r1));
+  FIELD_EQ(one, r1, f0_mean_hz); FIELD_EQ(one, r1, f0_median_hz); FIELD_EQ(one, r1, jitter_local);
+  FIELD_EQ(one, r1, jitter_ppq5); FIELD_EQ(one, r1, shimmer_apq11); FIELD_EQ(one, r1, hnr_db);
+  FIELD_EQ(one, r1, f1_mean_hz); FIELD_EQ(one, r1, intensity_mean_db); FIELD_EQ(one, r1, intensity_max_db);
+  ASSERT_EQ(one.n_pulses, r1.n_pulses);
+  /* overlapping, unsorted ranges = their union */
+  double o0[2] = {0.5, 0.1}, o1[2] = {0.9, 0.6};
+  ASSERT_OK(vm_forensic_voice_summary_get_ranges(v, o0, o1, 2, &u));
+  FIELD_EQ(one, u, f0_mean_hz); FIELD_EQ(one, u, jitter_local); FIELD_EQ(one, u, shimmer_local);
+  ASSERT_EQ(one.n_voiced_frames, u.n_voiced_frames);
+  ASSERT_NEAR(u.duration_s, 0.8, 1e-12);
+  /* two turns on either side of the pitch step */
+  double s0[2] = {1.05, 0.1}, s1[2] = {1.9, 0.95};
+  vm_forensic_voice_summary_get(v, 0.1, 0.95, &a);
+  vm_forensic_voice_summary_get(v, 1.05, 1.9, &b);
+  vm_forensic_voice_summary_get(v, 0.1, 1.9, &whole);
+  ASSERT_OK(vm_forensic_voice_summary_get_ranges(v, s0, s1, 2, &u));
+  printf("  jitter abs: turn a %.3g s, turn b %.3g s, both turns %.3g s, whole span %.3g s\n",
+         a.jitter_local_abs_s.value, b.jitter_local_abs_s.value, u.jitter_local_abs_s.value,
+         whole.jitter_local_abs_s.value);
+  ASSERT_EQ(u.n_voiced_frames, a.n_voiced_frames + b.n_voiced_frames);
+  ASSERT_EQ(u.n_pulses, a.n_pulses + b.n_pulses);
+  double pooled = (a.f0_mean_hz.value * (double)a.n_voiced_frames + b.f0_mean_hz.value * (double)b.n_voiced_frames) /
+                  (double)(a.n_voiced_frames + b.n_voiced_frames);
+  ASSERT_NEAR(u.f0_mean_hz.value, pooled, 1e-9);
+  ASSERT(u.f0_min_hz.value < 101 && u.f0_max_hz.value > 119);
+  ASSERT_NEAR(u.duration_s, 1.7, 1e-12);
+  /* each turn is exactly periodic; only a pair across the step has a
+   * 1.7 ms period jump: it must be in the whole span and not in the turns */
+  ASSERT(u.jitter_local_abs_s.value <= fmax(a.jitter_local_abs_s.value, b.jitter_local_abs_s.value) + 1e-12);
+  ASSERT(u.jitter_local_abs_s.value >= fmin(a.jitter_local_abs_s.value, b.jitter_local_abs_s.value) - 1e-12);
+  ASSERT(whole.jitter_local_abs_s.value > 3 * u.jitter_local_abs_s.value);
+  ASSERT(u.jitter_local.value < 0.001);
+  /* no ranges */
+  ASSERT_OK(vm_forensic_voice_summary_get_ranges(v, NULL, NULL, 0, &e));
+  ASSERT(isnan(e.f0_mean_hz.value));
+  ASSERT_STR_EQ(e.f0_mean_hz.reason, "no time range");
+  ASSERT(isnan(e.intensity_mean_db.value));
+  vm_forensic_voice_destroy(v);
+  return 0;
+}
+
 static int compare(const char *wav) {
   size_t n;
   int rate;
@@ -123,4 +208,5 @@ static int test_praat_espeak(void) {
 }
 
 TEST_MAIN(TEST_ENTRY(test_silence_reasons_and_json), TEST_ENTRY(test_ranges),
+          TEST_ENTRY(test_summary_ranges),
           TEST_ENTRY(test_praat_espeak))
