@@ -35,6 +35,7 @@ void vm_diar_opts_default(vm_diar_opts *o) {
   o->change_lambda = 1.0;
   o->switch_penalty = 25.0;
   o->min_speaker_s = 1.0;
+  o->clr_threshold = -0.5;
 }
 
 char *vm_diar_speaker_name(int speaker, char *buf, size_t n) {

@@ -15,9 +15,11 @@
  *    channel; frames where both channels are active count as overlap.
  *  - "bic-ahc-viterbi": single channel. MFCCs (c1..c12), BIC speaker-change
  *    detection inside each speech region (Chen & Gopalakrishnan 1998),
- *    agglomerative clustering of the segments with the BIC merge criterion,
- *    stopping when no pair has delta-BIC < 0 (or at n_speakers when
- *    given), then Viterbi resegmentation with per-speaker Gaussians.
+ *    agglomerative clustering of the segments with the BIC merge criterion
+ *    while clusters are small, then cross-likelihood-ratio clustering with
+ *    a file-level GMM-UBM (stop when the best CLR <= clr_threshold, or at
+ *    n_speakers when given), then Viterbi resegmentation with per-speaker
+ *    Gaussians.
  *
  * Usage (after VAD and, optionally, transcription):
  *   vm_diar_input in = {.mono = x, .n_samples = n, .sample_rate_hz = 16000,
@@ -62,6 +64,7 @@ typedef struct vm_diar_opts {
   double change_lambda; /* BIC penalty weight for change detection; 1.0 */
   double switch_penalty; /* Viterbi cost (nats) of a change of speaker; 25 */
   double min_speaker_s;  /* a cluster with less speech is merged away; 1.0 */
+  double clr_threshold;  /* CLR stage: merge while the best pair's CLR is above; -0.5 */
 } vm_diar_opts;
 
 typedef struct vm_diar_turn {

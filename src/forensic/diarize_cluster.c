@@ -5,15 +5,18 @@
  *     region, delta-BIC between the 1.5 s windows left and right of every
  *     candidate frame (step 50 ms); local maxima above 0, at least 1 s
  *     apart, become segment boundaries.
- *  2. Agglomerative clustering of the segments, one full-covariance
- *     Gaussian per cluster; merge the pair with the lowest delta-BIC
- *     (lambda = bic_lambda), stop when the lowest is > 0 and at most
- *     max_speakers remain (or exactly at n_speakers when given).
- *  3. Viterbi resegmentation: one Gaussian per cluster, a switch penalty
- *     per change (halved at the start of a speech region), two rounds of
- *     re-estimation; clusters left with less than min_speaker_s of speech
- *     are dropped, and clusters whose delta-BIC on all their frames is < 0
- *     are merged (same stopping rule as step 2).
+ *  2. Agglomerative clustering of the segments (at most MAX_SEGS, see
+ *     cap_segments), one full-covariance Gaussian per cluster; merge the
+ *     pair with the lowest delta-BIC (lambda = bic_lambda); a pair of two
+ *     clusters of BIG_FRAMES or more is left to step 3; stop when the
+ *     lowest is > 0 and at most VM__DIAR_MAX_CLR remain.
+ *  3. CLR clustering with a GMM-UBM (diarize_gmm.c), which tells another
+ *     voice from other words where one Gaussian cannot; it stops at
+ *     clr_threshold and max_speakers (or at n_speakers when given).
+ *  4. Viterbi resegmentation: one Gaussian per cluster, a switch penalty
+ *     per change (halved at the start of a speech region), re-estimation;
+ *     clusters left with less than min_speaker_s of speech are dropped,
+ *     and the CLR rule of step 3 is applied again to the new clusters.
  * Covariances are shrunk towards the global diagonal covariance with the
  * weight of SHRINK_FRAMES frames, so that short segments (a 0.3 s "yes")
  * still have a finite, comparable log-determinant. Sums are in double. */
@@ -33,6 +36,8 @@
 #define CD_SEP 100    /* change points at least 1 s apart */
 #define N_PARAMS (D + D * (D + 1) / 2)
 #define PITCH_MIN_FRAMES 100 /* 1 s */
+#define BIG_FRAMES 1000      /* 10 s: from here on the CLR stage decides */
+#define MAX_SEGS 400         /* AHC input cap, see cap_segments */
 
 typedef struct gstats {
   double n, s[D], ss[D * D];
@@ -48,6 +53,7 @@ typedef struct ctx {
   double gvar[D];         /* global per-dimension variance over speech */
   double pitch_guard_st;  /* see delta_bic; copy of the option */
   double shrink;          /* covariance shrinkage weight, frames */
+  vm__diar_ubm *ubm;      /* CLR stage model */
 } ctx;
 
 static void gs_add(gstats *g, const float *x) {
@@ -130,9 +136,12 @@ static double delta_bic(const ctx *c, const gstats *a, const gstats *b,
   return dbic;
 }
 
+/* Statistics of the speech frames in [a, b) (a span may cross pauses
+ * once cap_segments has joined neighbours). */
 static void gs_range(const ctx *c, size_t a, size_t b, gstats *g) {
   memset(g, 0, sizeof *g);
-  for (size_t t = a; t < b; t++) gs_add(g, c->f->feat + t * D);
+  for (size_t t = a; t < b; t++)
+    if (c->f->speech[t]) gs_add(g, c->f->feat + t * D);
 }
 
 /* Change points inside region [a, b) into cuts (ascending). Returns
@@ -213,14 +222,65 @@ out:
   return rc;
 }
 
-/* Agglomerative clustering of segs; writes segs[].cluster as 0..K-1.
+/* Bounds the AHC cost (O(n^2) memory, O(n^3) time in the segment count)
+ * on long files: while more than MAX_SEGS segments remain, the pair of
+ * neighbours in time with the lowest delta-BIC is joined into one span
+ * (neighbours are mostly the same speaker: turns outlast segments).
+ * O(n) per join with cached neighbour distances, O(n^2) at worst in all,
+ * only for files above MAX_SEGS segments. Returns the new count. */
+static size_t cap_segments(const ctx *c, seg *s, size_t n, double *nd, gstats *g) {
+  if (n <= MAX_SEGS) return n;
+  for (size_t i = 0; i < n; i++) gs_range(c, s[i].a, s[i].b, &g[i]);
+  for (size_t i = 0; i + 1 < n; i++) nd[i] = delta_bic(c, &g[i], &g[i + 1], c->o->bic_lambda);
+  while (n > MAX_SEGS) {
+    size_t bi = 0;
+    for (size_t i = 1; i + 1 < n; i++) if (nd[i] < nd[bi]) bi = i;
+    s[bi].b = s[bi + 1].b;
+    gs_sum(&g[bi], &g[bi], &g[bi + 1]);
+    memmove(&s[bi + 1], &s[bi + 2], (n - bi - 2) * sizeof *s);
+    memmove(&g[bi + 1], &g[bi + 2], (n - bi - 2) * sizeof *g);
+    memmove(&nd[bi + 1], &nd[bi + 2], (n - bi - 2) * sizeof *nd);
+    n--;
+    if (bi > 0) nd[bi - 1] = delta_bic(c, &g[bi - 1], &g[bi], c->o->bic_lambda);
+    if (bi + 1 < n) nd[bi] = delta_bic(c, &g[bi], &g[bi + 1], c->o->bic_lambda);
+  }
+  for (size_t i = 0; i < n; i++) s[i].cluster = (int)i;
+  return n;
+}
+
+/* Lowest-distance pair of active clusters. With block set and a UBM,
+ * pairs of two clusters of at least BIG_FRAMES are skipped: the CLR
+ * stage judges those. Returns the distance (INFINITY: no pair). */
+static double best_pair(const ctx *c, const gstats *g, const double *dist, const int *parent,
+                        size_t n, int block, size_t *out_i, size_t *out_j) {
+  double bv = INFINITY;
+  block = block && c->ubm;
+  for (size_t i = 0; i < n; i++) {
+    if (parent[i] != -1) continue;
+    int big_i = block && g[i].n >= BIG_FRAMES;
+    for (size_t j = i + 1; j < n; j++)
+      if (parent[j] == -1 && dist[i * n + j] < bv && !(big_i && g[j].n >= BIG_FRAMES)) {
+        bv = dist[i * n + j];
+        *out_i = i;
+        *out_j = j;
+      }
+  }
+  return bv;
+}
+
+/* Agglomerative clustering of the *io_n segs (first capped to MAX_SEGS,
+ * which rewrites segs and *io_n); writes segs[].cluster as 0..K-1.
  * OUT: *out_k. */
-static int ahc(const ctx *c, seg *segs, size_t n, int *out_k) {
+static int ahc(const ctx *c, seg *segs, size_t *io_n, int *out_k) {
+  size_t n = *io_n;
   int rc = VM_ENOMEM;
   gstats *g = vm_calloc(n, sizeof *g);
-  double *dist = vm_malloc(n * n * sizeof *dist);
+  size_t n_dist = n <= MAX_SEGS ? n * n : MAX_SEGS * MAX_SEGS; /* after the cap */
+  double *dist = vm_malloc((n_dist > n ? n_dist : n) * sizeof *dist);
   int *parent = vm_malloc(n * sizeof *parent);
   if (!g || !dist || !parent) goto out;
+  n = cap_segments(c, segs, n, dist, g); /* dist: scratch of n doubles here */
+  *io_n = n;
   for (size_t i = 0; i < n; i++) {
     gs_range(c, segs[i].a, segs[i].b, &g[i]);
     parent[i] = -1; /* -1 = active root */
@@ -229,16 +289,14 @@ static int ahc(const ctx *c, seg *segs, size_t n, int *out_k) {
     for (size_t j = i + 1; j < n; j++)
       dist[i * n + j] = delta_bic(c, &g[i], &g[j], c->o->bic_lambda);
   size_t k = n;
-  int target = c->o->n_speakers, kmax = c->o->max_speakers;
+  /* with a UBM the CLR stage finishes the job from up to VM__DIAR_MAX_CLR */
+  int target = c->o->n_speakers, kmax = c->ubm ? VM__DIAR_MAX_CLR : c->o->max_speakers;
   while (k > 1) {
     size_t bi = 0, bj = 0;
-    double bv = INFINITY;
-    for (size_t i = 0; i < n; i++) {
-      if (parent[i] != -1) continue;
-      for (size_t j = i + 1; j < n; j++)
-        if (parent[j] == -1 && dist[i * n + j] < bv) { bv = dist[i * n + j]; bi = i; bj = j; }
-    }
-    if (target > 0 ? (int)k <= target : (bv > 0 && (int)k <= kmax)) break;
+    double bv = best_pair(c, g, dist, parent, n, 1, &bi, &bj);
+    if (target > 0 && (int)k <= target) break;
+    if (bv > 0 && (int)k <= kmax && (target == 0 || c->ubm)) break;
+    if (bv > 0 || bv == INFINITY) bv = best_pair(c, g, dist, parent, n, 0, &bi, &bj);
     gs_sum(&g[bi], &g[bi], &g[bj]);
     parent[bj] = (int)bi;
     k--;
@@ -354,20 +412,14 @@ static int prune(const ctx *c, const gstats *g, int k) {
   return nk;
 }
 
-/* Pair with the lowest delta-BIC over whole clusters; < 0 → merged. */
-static int merge_closest(const ctx *c, const gstats *g, int k) {
-  int bi = -1, bj = -1;
-  double bv = 0;
-  for (int i = 0; i < k; i++)
-    for (int j = i + 1; j < k; j++) {
-      double d = delta_bic(c, &g[i], &g[j], c->o->bic_lambda);
-      if (d < bv) { bv = d; bi = i; bj = j; }
-    }
-  if (bi < 0) return k;
-  int map[VM_DIAR_MAX_SPEAKERS]; /* bj joins bi (bi < bj); ids above bj shift */
-  for (int j = 0; j < k; j++) map[j] = j == bj ? (bi < bj ? bi : bi - 1) : (j < bj ? j : j - 1);
-  relabel(c->f, map);
-  return k - 1;
+/* CLR stage on the current labels (estimating only). Returns the new
+ * count, or a negative VM_E* code. */
+static int merge_clr(const ctx *c, int k) {
+  int nk = k;
+  if (!c->ubm) return k;
+  int rc = vm__diar_clr_merge(c->ubm, c->f, k, c->o->n_speakers, c->o->max_speakers,
+                              c->o->clr_threshold, c->pitch_guard_st, &nk);
+  return rc ? rc : nk;
 }
 
 static int resegment(const ctx *c, int k) {
@@ -378,7 +430,8 @@ static int resegment(const ctx *c, int k) {
   for (int round = 0; round < 8; round++) {
     label_stats(c, k, g);
     int nk = prune(c, g, k);
-    if (nk == k && round >= 2 && c->o->n_speakers == 0) nk = merge_closest(c, g, k);
+    if (nk == k && round >= 2 && c->o->n_speakers == 0) nk = merge_clr(c, k);
+    if (nk < 0) { k = nk; break; }
     if (nk == k && round >= 3) break;
     if (nk != k) {
       k = nk;
@@ -409,16 +462,18 @@ int vm__diar_cluster_mono(vm__diar_frames *f, const vm_diar_opts *o,
   seg *segs = NULL;
   size_t n_segs = 0;
   int k = 0;
-  int rc = segment(&c, &segs, &n_segs);
-  if (rc) goto out;
-  rc = ahc(&c, segs, n_segs, &k);
-  if (rc) goto out;
+  int rc = vm__diar_ubm_create(f, c.gvar, &c.ubm);
+  if (rc == VM_EINVAL) rc = VM_OK; /* too little speech for a UBM: BIC decides */
+  if (rc || (rc = segment(&c, &segs, &n_segs)) || (rc = ahc(&c, segs, &n_segs, &k)))
+    goto out;
   for (size_t i = 0; i < n_segs; i++)
     for (size_t t = segs[i].a; t < segs[i].b; t++) f->label[t] = segs[i].cluster;
+  if ((k = merge_clr(&c, k)) < 0) { rc = k; goto out; }
   k = resegment(&c, k);
   if (k < 0) { rc = k; goto out; }
   *out_n_speakers = k;
 out:
+  vm__diar_ubm_destroy(c.ubm);
   vm_free(segs);
   return rc;
 }

@@ -39,4 +39,27 @@ int vm__diar_cluster_mono(vm__diar_frames *f, const vm_diar_opts *o,
 int vm__diar_pitch(const float *x, size_t n, int rate_hz,
                    const vm__diar_frames *f, float *out_f0);
 
+/* Most clusters the CLR stage takes (the BIC stage stops at this many). */
+#define VM__DIAR_MAX_CLR 16
+
+/* File-level GMM-UBM for the CLR stage (diarize_gmm.c). */
+typedef struct vm__diar_ubm vm__diar_ubm;
+
+/* Trains the UBM on the speech frames of f (gvar: global per-dimension
+ * variance, for initialisation and flooring) and scores every speech
+ * frame. f->feat and f->speech must not change while *out lives.
+ * OUT: *out (NULL on failure). Returns VM_OK, VM_EINVAL (fewer speech
+ * frames than components), VM_ENOMEM. */
+int vm__diar_ubm_create(const vm__diar_frames *f, const double *gvar, vm__diar_ubm **out);
+void vm__diar_ubm_destroy(vm__diar_ubm *u);
+
+/* Agglomerates the clusters 0..k-1 of f->label (k <= VM__DIAR_MAX_CLR)
+ * by cross-likelihood ratio: with k_want > 0 down to exactly k_want,
+ * otherwise while the best CLR exceeds thr or more than k_max remain;
+ * pairs kept apart by the pitch guard (guard_st semitones) are merged
+ * last. Relabels f->label to 0..*out_k-1. Returns VM_OK, VM_EINVAL,
+ * VM_ENOMEM. */
+int vm__diar_clr_merge(const vm__diar_ubm *u, vm__diar_frames *f, int k, int k_want,
+                       int k_max, double thr, double guard_st, int *out_k);
+
 #endif /* VM_FORENSIC_DIARIZE_IMPL_H */
