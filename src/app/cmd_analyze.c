@@ -1,9 +1,12 @@
-/* cmd_analyze.c — `voiceman analyze FILE`: one file's audio facts, level
- * statistics and loudness as JSON on stdout (no model, no store). */
+/* cmd_analyze.c — `voiceman analyze FILE`: one file's audio facts, levels,
+ * loudness, voice activity, speaker turns and voice measures as JSON on
+ * stdout (no model, no store, no output folder). */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "analysis.h"
 #include "app.h"
 #include "audio.h"
 #include "dsp_stats.h"
@@ -12,64 +15,112 @@
 
 static json_t *facts_json(const vm_audio *a) {
   const vm_audio_facts *f = &a->facts;
-  return json_pack("{s:s,s:s,s:i,s:i,s:I,s:o,s:o,s:i}", "container", f->container, "codec",
+  return json_pack("{s:s,s:s,s:i,s:i,s:I,s:o,s:o,s:i,s:o}", "container", f->container, "codec",
                    f->codec, "sample_rate_hz", f->native_rate_hz, "channels",
                    f->native_channels, "bit_rate", (json_int_t)f->bit_rate, "duration_s",
                    vm_json_real(f->duration_s), "container_duration_s",
                    f->container_duration_s >= 0 ? vm_json_real(f->container_duration_s)
                                                 : json_null(),
-                   "decode_errors", f->n_decode_errors);
+                   "decode_errors", f->n_decode_errors, "filled_s", vm_json_real(f->filled_s));
 }
 
 static json_t *levels_json(const vm_level_stats *s, const vm_loudness *l) {
-  return json_pack("{s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o,s:o}", "peak_dbfs",
+  return json_pack("{s:o,s:o,s:o,s:o,s:i,s:o,s:b,s:o,s:o,s:b}", "peak_dbfs",
                    vm_json_real(s->peak_dbfs), "rms_dbfs", vm_json_real(s->rms_dbfs),
                    "crest_db", vm_json_real(s->crest_db), "clipped_fraction",
-                   vm_json_real(s->clipped_fraction), "active_fraction",
-                   vm_json_real(s->active_fraction), "silent", s->silent,
+                   vm_json_real(s->clipped_fraction), "clipped_runs", (int)s->n_clipped_runs,
+                   "active_fraction", vm_json_real(s->active_fraction), "silent", s->silent,
                    "integrated_lufs", vm_json_real(l->lufs_before), "gain_to_target_db",
-                   vm_json_real(l->gain_db), "true_silence", json_boolean(l->silent));
+                   vm_json_real(l->gain_db), "below_loudness_gate", l->silent);
 }
 
-int vm_cmd_analyze(int argc, char **argv) {
-  static const struct option longopts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+static void usage(FILE *f) {
+  fputs("Usage: voiceman analyze FILE [--pitch-floor HZ] [--pitch-ceiling HZ] [--speakers N]\n"
+        "\n"
+        "Decodes FILE and prints as JSON on stdout: its SHA-256, audio facts, level\n"
+        "statistics and loudness (before normalisation), voice activity, speaker\n"
+        "turns, and the voice measures (`acoustic`: F0, jitter, shimmer, HNR,\n"
+        "formants, intensity, speech ratio, pauses) for the whole file, each\n"
+        "speaker and each turn. Needs no model and writes nothing.\n"
+        "  --pitch-floor HZ    lowest F0 looked for (default 75)\n"
+        "  --pitch-ceiling HZ  highest F0 (default 600)\n"
+        "  --speakers N        number of speakers (default: estimated, 1 to 4)\n"
+        "Exit status: 0 on success, 1 if the file cannot be analysed, 2 usage.\n",
+        f);
+}
+
+static int parse(int argc, char **argv, vm_analysis_opts *ao) {
+  static const struct option longopts[] = {{"pitch-floor", required_argument, 0, 'f'},
+                                           {"pitch-ceiling", required_argument, 0, 'c'},
+                                           {"speakers", required_argument, 0, 's'},
+                                           {"help", no_argument, 0, 'h'},
+                                           {0, 0, 0, 0}};
   int ch;
   optind = 1;
   while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    if (ch == 'h') {
-      puts("Usage: voiceman analyze FILE\n\n"
-           "Decodes FILE and prints its SHA-256, audio facts, level statistics and\n"
-           "loudness (measured before normalisation) as JSON on stdout.\n"
-           "Exit status: 0 on success, 1 if the file cannot be analysed, 2 usage.");
-      return VM_EXIT_OK;
+    switch (ch) {
+      case 'f':
+        if (vm_app_parse_double("--pitch-floor", optarg, 20, 1000, &ao->pitch_floor_hz)) return -1;
+        break;
+      case 'c':
+        if (vm_app_parse_double("--pitch-ceiling", optarg, 40, 2000, &ao->pitch_ceiling_hz))
+          return -1;
+        break;
+      case 's':
+        if (vm_app_parse_int("--speakers", optarg, 1, 8, &ao->n_speakers)) return -1;
+        break;
+      case 'h': usage(stdout); return 1;
+      default: usage(stderr); return -1;
     }
-    return VM_EXIT_USAGE;
   }
-  if (optind != argc - 1) {
-    fprintf(stderr, "Usage: voiceman analyze FILE\n");
-    return VM_EXIT_USAGE;
+  if (optind != argc - 1 || ao->pitch_ceiling_hz <= ao->pitch_floor_hz) {
+    usage(stderr);
+    return -1;
   }
+  return 0;
+}
+
+int vm_cmd_analyze(int argc, char **argv) {
+  vm_analysis_opts ao;
+  vm_analysis_opts_default(&ao);
+  int p = parse(argc, argv, &ao);
+  if (p) return p > 0 ? VM_EXIT_OK : VM_EXIT_USAGE;
   const char *path = argv[optind];
   vm_err err;
   uint8_t d[VM_SHA256_LEN];
   char hex[VM_SHA256_HEX_LEN + 1];
   uint64_t size = 0;
   vm_audio a = {0};
+  vm_audio_opts opts = vm_audio_opts_default();
+  opts.keep_channels = 1;
   if (vm_sha256_file(path, d, &size, &err) != VM_OK ||
-      vm_audio_decode_file(path, NULL, &a, &err) != VM_OK) {
+      vm_audio_decode_file(path, &opts, &a, &err) != VM_OK) {
     fprintf(stderr, "voiceman: %s: %s\n", path, vm_err_text(&err));
     return VM_EXIT_SOME_FAILED;
   }
   vm_sha256_hex(d, hex);
   vm_level_stats lv;
   vm_loudness l;
+  vm_analysis an;
+  json_t *o = NULL;
   vm_dsp_level_stats(a.samples, a.n_samples, a.sample_rate_hz, &lv);
   int rc = vm_audio_normalize(a.samples, a.n_samples, a.sample_rate_hz, NULL, &l, &err);
-  json_t *o = NULL;
+  if (rc == VM_OK && a.channel[0]) {
+    float g = (float)pow(10.0, l.gain_db / 20.0);
+    for (int c = 0; c < 2; c++)
+      for (size_t i = 0; i < a.n_channel; i++) a.channel[c][i] *= g;
+  }
   if (rc == VM_OK)
-    o = json_pack("{s:o,s:s,s:I,s:o,s:o}", "input", vm_json_string_lossy(path), "sha256", hex,
-                  "size_bytes", (json_int_t)size, "audio", facts_json(&a), "levels",
-                  levels_json(&lv, &l));
+    rc = vm_analysis_run(a.samples, a.n_samples, a.sample_rate_hz, a.channel[0], a.channel[1],
+                         &ao, &an, &err);
+  if (rc == VM_OK) {
+    o = json_pack("{s:o,s:s,s:I,s:o,s:o,s:O,s:O,s:O,s:O,s:O}", "input",
+                  vm_json_string_lossy(path), "sha256", hex, "size_bytes", (json_int_t)size,
+                  "audio", facts_json(&a), "levels", levels_json(&lv, &l), "acoustic",
+                  an.acoustic, "vad", an.vad, "diarization", an.diarization, "speakers",
+                  an.speakers, "segments", an.segments);
+    vm_analysis_deinit(&an);
+  }
   vm_audio_deinit(&a);
   if (!o) {
     fprintf(stderr, "voiceman: %s: %s\n", path, rc ? vm_err_text(&err) : "out of memory");

@@ -53,6 +53,10 @@ static void run_usage(FILE *f) {
       "  -f, --force            redo files that are already completed\n"
       "      --max-duration S   fail recordings longer than S seconds (default: no limit)\n"
       "      --queue-seconds S  decoded audio held between stages (default 1800)\n"
+      "      --pitch-floor HZ   lowest F0 the voice measures look for (default 75)\n"
+      "      --pitch-ceiling HZ highest F0 (default 600)\n"
+      "      --speakers N       speakers per recording for diarization\n"
+      "                         (default: estimated, 1 to 4)\n"
       "  -q, --quiet            print errors only\n"
       "      --log-json         progress and log as JSON lines on stderr\n"
       "  -h, --help             this help\n"
@@ -65,18 +69,19 @@ static void run_usage(FILE *f) {
 static char *options_json(const vm_run_opts *o) {
   json_t *in = json_array();
   for (size_t i = 0; i < o->n_inputs; i++) json_array_append_new(in, vm_json_string_lossy(o->inputs[i]));
-  json_t *j = json_pack("{s:o,s:o,s:o,s:i,s:i,s:i,s:b,s:f,s:f}", "inputs", in, "output",
+  json_t *j = json_pack("{s:o,s:o,s:o,s:i,s:i,s:i,s:b,s:f,s:f,s:f,s:f,s:i}", "inputs", in, "output",
                         vm_json_string_lossy(o->out_dir), "store",
                         o->store_path ? vm_json_string_lossy(o->store_path) : json_null(),
                         "workers", o->workers, "batch_size", o->batch_size, "retries",
                         o->retries, "force", o->force, "max_duration_s", o->max_duration_s,
-                        "queue_seconds", o->queue_seconds);
+                        "queue_seconds", o->queue_seconds, "pitch_floor_hz", o->pitch_floor_hz,
+                        "pitch_ceiling_hz", o->pitch_ceiling_hz, "speakers", o->n_speakers);
   char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   json_decref(j);
   return s;
 }
 
-enum { OPT_STORE = 256, OPT_MAXDUR, OPT_QUEUE, OPT_LOGJSON };
+enum { OPT_STORE = 256, OPT_MAXDUR, OPT_QUEUE, OPT_LOGJSON, OPT_FLOOR, OPT_CEIL, OPT_SPK };
 
 static int parse(int argc, char **argv, vm_run_opts *o) {
   static const struct option longopts[] = {
@@ -85,7 +90,9 @@ static int parse(int argc, char **argv, vm_run_opts *o) {
       {"retries", required_argument, 0, 'r'}, {"force", no_argument, 0, 'f'},
       {"max-duration", required_argument, 0, OPT_MAXDUR},
       {"queue-seconds", required_argument, 0, OPT_QUEUE}, {"quiet", no_argument, 0, 'q'},
-      {"log-json", no_argument, 0, OPT_LOGJSON}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+      {"log-json", no_argument, 0, OPT_LOGJSON}, {"pitch-floor", required_argument, 0, OPT_FLOOR},
+      {"pitch-ceiling", required_argument, 0, OPT_CEIL},
+      {"speakers", required_argument, 0, OPT_SPK}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int ch;
   optind = 1;
   while ((ch = getopt_long(argc, argv, "o:w:b:r:fqh", longopts, NULL)) != -1) {
@@ -102,11 +109,25 @@ static int parse(int argc, char **argv, vm_run_opts *o) {
       case OPT_QUEUE:
         if (vm_app_parse_double("--queue-seconds", optarg, 1, 1e6, &o->queue_seconds)) return -1;
         break;
+      case OPT_FLOOR:
+        if (vm_app_parse_double("--pitch-floor", optarg, 20, 1000, &o->pitch_floor_hz)) return -1;
+        break;
+      case OPT_CEIL:
+        if (vm_app_parse_double("--pitch-ceiling", optarg, 40, 2000, &o->pitch_ceiling_hz)) return -1;
+        break;
+      case OPT_SPK:
+        if (vm_app_parse_int("--speakers", optarg, 1, 8, &o->n_speakers)) return -1;
+        break;
       case 'q': o->progress = VM_PROGRESS_QUIET; break;
       case OPT_LOGJSON: o->progress = VM_PROGRESS_JSON; break;
       case 'h': run_usage(stdout); return 1;
       default: run_usage(stderr); return -1;
     }
+  }
+  if (o->pitch_ceiling_hz <= o->pitch_floor_hz) {
+    fprintf(stderr, "voiceman run: --pitch-ceiling (%g Hz) must be above --pitch-floor (%g Hz)\n",
+            o->pitch_ceiling_hz, o->pitch_floor_hz);
+    return -1;
   }
   o->inputs = (const char *const *)(argv + optind);
   o->n_inputs = (size_t)(argc - optind);
@@ -125,6 +146,8 @@ int vm_cmd_run(int argc, char **argv) {
   o.retries = 2;
   o.queue_seconds = 1800;
   o.workers = vm_sys_ncores();
+  o.pitch_floor_hz = 75;
+  o.pitch_ceiling_hz = 600;
   o.version = VM_VERSION;
   int p = parse(argc, argv, &o);
   if (p != 0) return p > 0 ? VM_EXIT_OK : VM_EXIT_USAGE;

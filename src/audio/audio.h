@@ -51,6 +51,10 @@ typedef struct vm_audio_facts {
 typedef struct vm_audio_opts {
   int sample_rate_hz;           /* output rate, default 16000 */
   int keep_native;              /* also keep a mono copy at the native rate */
+  int keep_channels;            /* also keep channels 0 and 1 apart (at
+                                   sample_rate_hz) when the stream has two
+                                   or more: one party per channel in many
+                                   call recordings */
   double max_duration_s;        /* refuse longer recordings (VM_EINVAL), 0 = no
                                    limit (the default) */
   const atomic_int *cancel;     /* if non-NULL and set, stop with VM_ECANCELED
@@ -64,6 +68,10 @@ typedef struct vm_audio {
   int sample_rate_hz;
   float *native;        /* (n_native,) mono at facts.native_rate_hz, or NULL */
   size_t n_native;
+  float *channel[2];    /* (n_channel,) channels 0 and 1 alone at
+                           sample_rate_hz, or NULL (keep_channels off, or a
+                           mono stream); n_channel == n_samples */
+  size_t n_channel;
   vm_audio_facts facts;
 } vm_audio;
 

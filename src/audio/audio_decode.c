@@ -70,6 +70,8 @@ typedef struct pcm_buf {
 typedef struct resampler {
   SwrContext *swr;
   int out_rate;              /* Hz, fixed for the whole stream */
+  int pick;                  /* -1: downmix; else take this input channel
+                                alone (the last one if a frame has fewer) */
   int in_rate;               /* Hz of the current configuration */
   int in_fmt;                /* enum AVSampleFormat */
   AVChannelLayout in_layout; /* as the frames carry it */
@@ -90,6 +92,8 @@ typedef struct dec {
   int i_stream;
   resampler rs;          /* to opts->sample_rate_hz */
   resampler rs_native;   /* to the first frame's rate, if keep_native */
+  resampler rs_ch[2];    /* channels 0 and 1 alone, if keep_channels */
+  int with_ch;           /* rs_ch in use: keep_channels and >= 2 channels */
   double decoded_s;      /* seconds of native samples decoded */
   int n_bad_in_a_row;    /* consecutive packets that failed to decode */
   int read_err;          /* AVERROR that ended av_read_frame */
@@ -116,6 +120,8 @@ void vm_audio_deinit(vm_audio *a) {
   if (!a) return;
   vm_free(a->samples);
   vm_free(a->native);
+  vm_free(a->channel[0]);
+  vm_free(a->channel[1]);
   memset(a, 0, sizeof *a);
 }
 
@@ -211,6 +217,13 @@ static int resampler_configure(resampler *r, const AVFrame *f, vm_err *err) {
     ret = swr_alloc_set_opts2(&r->swr, &mono, AV_SAMPLE_FMT_FLT, r->out_rate,
                               &in, f->format, f->sample_rate, 0, NULL);
     if (ret >= 0) ret = av_opt_set_double(r->swr, "rematrix_maxval", 1.0, 0);
+    if (ret >= 0 && r->pick >= 0) {
+      /* a 1 x n matrix that keeps one channel: no mixing at all */
+      double m[MAX_CHANNELS] = {0};
+      int n_in = in.nb_channels;
+      m[r->pick < n_in ? r->pick : n_in - 1] = 1.0;
+      ret = swr_set_matrix(r->swr, m, n_in);
+    }
     if (ret >= 0) ret = swr_init(r->swr);
     if (ret >= 0) break;
   }
@@ -350,6 +363,8 @@ static int push_frame(dec *d, const AVFrame *f, vm_err *err) {
   if ((rc = resampler_push(&d->rs, f, err)) != VM_OK) return rc;
   if (d->opts->keep_native)
     rc = resampler_push(&d->rs_native, f, err);
+  for (int c = 0; c < 2 && d->with_ch && rc == VM_OK; c++)
+    rc = resampler_push(&d->rs_ch[c], f, err);
   return rc;
 }
 
@@ -415,6 +430,7 @@ static int take_frame(dec *d, const AVFrame *f, vm_err *err) {
     d->facts.native_rate_hz = f->sample_rate;
     d->facts.native_channels = ch;
     d->rs_native.out_rate = f->sample_rate;
+    d->with_ch = d->opts->keep_channels && ch >= 2;
   }
   if ((rc = fill_gap(d, f, err)) != VM_OK) return rc;
   if (!d->like && !(d->like = av_frame_alloc()))
@@ -519,9 +535,13 @@ static int decode_all(dec *d, vm_err *err) {
     return rc;
   if (d->rs_native.swr)
     rc = resampler_run(&d->rs_native, NULL, 0, err);
+  for (int c = 0; c < 2 && rc == VM_OK; c++)
+    if (d->rs_ch[c].swr) rc = resampler_run(&d->rs_ch[c], NULL, 0, err);
   if (d->trim_end_s > 0) {
     trim_to(&d->rs, d->trim_end_s);
     trim_to(&d->rs_native, d->trim_end_s);
+    trim_to(&d->rs_ch[0], d->trim_end_s);
+    trim_to(&d->rs_ch[1], d->trim_end_s);
   }
   return rc;
 }
@@ -573,6 +593,8 @@ static void fill_facts(dec *d) {
 }
 
 static void dec_release(dec *d) {
+  resampler_release(&d->rs_ch[1]);
+  resampler_release(&d->rs_ch[0]);
   resampler_release(&d->rs_native);
   resampler_release(&d->rs);
   av_frame_free(&d->like);
@@ -595,6 +617,11 @@ static int decode_src(vm__audio_src *src, const char *name,
   d.src = src;
   d.name = name ? name : "";
   d.rs.out_rate = d.opts->sample_rate_hz;
+  d.rs.pick = d.rs_native.pick = -1;
+  for (int c = 0; c < 2; c++) {
+    d.rs_ch[c].out_rate = d.opts->sample_rate_hz;
+    d.rs_ch[c].pick = c;
+  }
   d.read_err = AVERROR_EOF;
   if ((rc = open_input(&d, err)) != VM_OK) goto out;
   if ((rc = pick_stream(&d, err)) != VM_OK) goto out;
@@ -614,6 +641,21 @@ static int decode_src(vm__audio_src *src, const char *name,
   out->samples = pcm_take(&d.rs.out, &out->n_samples);
   if (d.opts->keep_native)
     out->native = pcm_take(&d.rs_native.out, &out->n_native);
+  if (d.with_ch) {
+    /* the three resamplers saw the same frames; equalise any rounding */
+    size_t n = out->n_samples;
+    for (int c = 0; c < 2; c++) {
+      size_t nc;
+      out->channel[c] = pcm_take(&d.rs_ch[c].out, &nc);
+      if (!out->channel[c]) {
+        rc = vm_err_set(err, VM_ENOMEM, "out of memory");
+        vm_audio_deinit(out);
+        goto out;
+      }
+      if (nc < n) n = nc;
+    }
+    out->n_samples = out->n_channel = n;
+  }
 out:
   dec_release(&d);
   return rc;

@@ -95,10 +95,11 @@ static void store_failed(coord *c, const vm_err *e) {
 }
 
 static char *stage_times_json(const vm_job *j) {
-  json_t *o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "hash_ms", j->t.hash_ms,
-                        "decode_ms", j->t.decode_ms, "normalize_ms", j->t.normalize_ms,
-                        "levels_ms", j->t.levels_ms, "write_ms", j->t.write_ms,
-                        "wait_ms", j->t.wait_ms);
+  json_t *o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "hash_ms", j->t.hash_ms,
+                        "decode_ms", j->t.decode_ms, "levels_ms", j->t.levels_ms,
+                        "normalize_ms", j->t.normalize_ms, "vad_ms", j->t.vad_ms,
+                        "diarize_ms", j->t.diarize_ms, "voice_ms", j->t.voice_ms,
+                        "write_ms", j->t.write_ms, "wait_ms", j->t.wait_ms);
   char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
   json_decref(o);
   return s;
@@ -223,9 +224,10 @@ static void record_done(coord *c, vm_job *j) {
   audit_event(c, "input_hashed", json_pack("{s:o,s:s,s:I}", "input",
               vm_json_string_lossy(j->in->path), "sha256", j->sha256,
               "size", (json_int_t)j->hashed_size));
-  const char *names[] = {"decode", "normalize", "levels"};
-  double ms[] = {j->t.decode_ms, j->t.normalize_ms, j->t.levels_ms};
-  for (int i = 0; i < 3; i++)
+  const char *names[] = {"decode", "levels", "normalize", "vad", "diarization", "voice"};
+  double ms[] = {j->t.decode_ms, j->t.levels_ms, j->t.normalize_ms,
+                 j->t.vad_ms, j->t.diarize_ms, j->t.voice_ms};
+  for (int i = 0; i < 6; i++)
     audit_event(c, "stage_done", json_pack("{s:o,s:s,s:f}", "input",
                 vm_json_string_lossy(j->in->path), "stage", names[i], "ms", ms[i]));
   const char *key;
@@ -273,7 +275,8 @@ static int wants_retry(coord *c, const vm_job *j) {
 static void handle_result(coord *c, vm_job *j) {
   vm_err e;
   batch *bt = &c->batches[j->batch];
-  double ms = j->t.hash_ms + j->t.decode_ms + j->t.normalize_ms + j->t.levels_ms + j->t.write_ms;
+  double ms = j->t.hash_ms + j->t.decode_ms + j->t.normalize_ms + j->t.levels_ms +
+              j->t.vad_ms + j->t.diarize_ms + j->t.voice_ms + j->t.write_ms;
   c->outstanding--;
   c->counts.elapsed_s = vm_time_mono() - c->t_start;
   if (wants_retry(c, j)) {

@@ -43,6 +43,9 @@ typedef struct vm_run_opts {
   int force;                  /* redo completed files */
   double queue_seconds;       /* audio seconds held between stages */
   double max_duration_s;      /* refuse longer recordings; 0 = no limit */
+  double pitch_floor_hz;      /* voice measures: pitch range (Praat's */
+  double pitch_ceiling_hz;    /*   defaults 75 and 600 Hz) */
+  int n_speakers;             /* diarization: 0 = estimate */
   enum vm_progress_mode progress;
   atomic_int *stop;           /* set asynchronously to stop cleanly */
   const char *version;        /* voiceman version string */

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "analysis.h"
 #include "audio.h"
 #include "discover.h"
 #include "dsp_stats.h"
@@ -27,7 +28,8 @@ enum vm_job_outcome {
 
 /* Stage timings in milliseconds. */
 typedef struct vm_job_times {
-  double hash_ms, decode_ms, normalize_ms, levels_ms, write_ms, wait_ms;
+  double hash_ms, decode_ms, normalize_ms, levels_ms;
+  double vad_ms, diarize_ms, voice_ms, write_ms, wait_ms;
 } vm_job_times;
 
 typedef struct vm_job {
@@ -72,7 +74,8 @@ typedef struct vm_stage_ctx {
 void *vm__stage_preprocess_main(void *arg);
 void *vm__stage_analysis_main(void *arg);
 
-/* Builds the per-file result JSON (new reference). */
-json_t *vm__result_json(const vm_job *job, const char *version);
+/* Builds the per-file result JSON (new reference); an is the job's
+ * analysis (its objects are borrowed). */
+json_t *vm__result_json(const vm_job *job, const vm_analysis *an, const char *version);
 
 #endif /* VM_PIPELINE_IMPL_H */

@@ -37,6 +37,8 @@ static json_t *audio_json(const vm_job *j) {
   json_object_set_new(o, "decode_errors", json_integer(f->n_decode_errors));
   json_object_set_new(o, "analysis_sample_rate_hz", json_integer(j->audio.sample_rate_hz));
   json_object_set_new(o, "analysis_samples", json_integer((json_int_t)j->audio.n_samples));
+  json_object_set_new(o, "channels_analysed_apart", json_boolean(j->audio.n_channel > 0));
+  json_object_set_new(o, "filled_s", vm_json_real(f->filled_s));
   return o;
 }
 
@@ -51,7 +53,7 @@ static json_t *levels_json(const vm_job *j) {
   json_object_set_new(o, "clipped_runs", json_integer((json_int_t)s->n_clipped_runs));
   json_object_set_new(o, "active_fraction", vm_json_real(s->active_fraction));
   json_object_set_new(o, "silent", json_boolean(s->silent));
-  json_object_set_new(o, "measured_on", json_string("normalised 16 kHz mono signal"));
+  json_object_set_new(o, "measured_on", json_string("decoded 16 kHz mono signal, before normalisation"));
   return o;
 }
 
@@ -82,8 +84,11 @@ static json_t *stages_json(const vm_job *j) {
   json_t *o = json_object();
   json_object_set_new(o, "hash", stage("done", j->t.hash_ms, NULL));
   json_object_set_new(o, "decode", stage("done", j->t.decode_ms, NULL));
-  json_object_set_new(o, "normalize", stage("done", j->t.normalize_ms, NULL));
   json_object_set_new(o, "levels", stage("done", j->t.levels_ms, NULL));
+  json_object_set_new(o, "normalize", stage("done", j->t.normalize_ms, NULL));
+  json_object_set_new(o, "vad", stage("done", j->t.vad_ms, NULL));
+  json_object_set_new(o, "diarization", stage("done", j->t.diarize_ms, NULL));
+  json_object_set_new(o, "voice", stage("done", j->t.voice_ms, NULL));
   json_object_set_new(o, "transcription",
                       stage("skipped", -1,
                             "no speech-to-text engine in this version of "
@@ -91,7 +96,7 @@ static json_t *stages_json(const vm_job *j) {
   return o;
 }
 
-json_t *vm__result_json(const vm_job *j, const char *version) {
+json_t *vm__result_json(const vm_job *j, const vm_analysis *an, const char *version) {
   char now[32];
   vm_time_iso_utc(vm_time_unix_ms(), now);
   json_t *o = json_object();
@@ -105,6 +110,11 @@ json_t *vm__result_json(const vm_job *j, const char *version) {
   json_object_set_new(o, "levels", levels_json(j));
   json_object_set_new(o, "loudness", loudness_json(j));
   json_object_set_new(o, "speech_free", json_boolean(j->levels.silent || j->loudness.silent));
+  json_object_set_new(o, "acoustic", json_incref(an->acoustic));
+  json_object_set_new(o, "vad", json_incref(an->vad));
+  json_object_set_new(o, "diarization", json_incref(an->diarization));
+  json_object_set_new(o, "speakers", json_incref(an->speakers));
+  json_object_set_new(o, "segments", json_incref(an->segments));
   json_object_set_new(o, "stages", stages_json(j));
   return o;
 }

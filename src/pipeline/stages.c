@@ -2,8 +2,10 @@
  *
  * Preprocess (one thread per --workers): SHA-256 of the original; if the
  * store says it was completed with this very content, stop there (skipped);
- * else decode to 16 kHz mono, loudness-normalise, and pass the audio on.
- * Analysis: level statistics, the result JSON, written atomically.
+ * else decode to 16 kHz mono (and the two channels apart, for stereo
+ * recordings), measure levels, loudness-normalise, and pass the audio on.
+ * Analysis: VAD, diarization and voice measures (analysis.c), then the
+ * result JSON, written atomically.
  *
  * Neither stage touches the store or the audit log: results travel back to
  * the coordinator in the job. A job is never lost: every pop ends in
@@ -11,6 +13,7 @@
  * because the queue was closed, the coordinator is already stopping and
  * the job is recorded as canceled from its unresolved state. */
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -59,15 +62,28 @@ static void preprocess_one(vm_stage_ctx *c, vm_job *j) {
   }
   vm_audio_opts ao = vm_audio_opts_default();
   ao.max_duration_s = c->opts->max_duration_s;
+  ao.keep_channels = 1;
   ao.cancel = &c->cancel;
   double t0 = vm_time_mono();
   int rc = vm_audio_decode_file(j->in->path, &ao, &j->audio, &j->err);
   j->t.decode_ms = (vm_time_mono() - t0) * 1e3;
   if (rc == VM_ECANCELED) return finish(c, j, VM_JOB_CANCELED);
   if (rc != VM_OK) return finish(c, j, VM_JOB_FAILED);
+  /* levels of the recording as decoded: clipping must be seen before any
+   * gain moves the samples away from full scale */
+  t0 = vm_time_mono();
+  vm_dsp_level_stats(j->audio.samples, j->audio.n_samples,
+                     j->audio.sample_rate_hz, &j->levels);
+  j->t.levels_ms = (vm_time_mono() - t0) * 1e3;
   t0 = vm_time_mono();
   rc = vm_audio_normalize(j->audio.samples, j->audio.n_samples,
                           j->audio.sample_rate_hz, NULL, &j->loudness, &j->err);
+  if (rc == VM_OK && j->audio.channel[0]) {
+    /* the same gain for both channels keeps their balance as recorded */
+    float g = (float)pow(10.0, j->loudness.gain_db / 20.0);
+    for (int ch = 0; ch < 2; ch++)
+      for (size_t i = 0; i < j->audio.n_channel; i++) j->audio.channel[ch][i] *= g;
+  }
   j->t.normalize_ms = (vm_time_mono() - t0) * 1e3;
   if (rc != VM_OK) return finish(c, j, VM_JOB_FAILED);
   j->queued_at = vm_time_mono();
@@ -83,24 +99,19 @@ void *vm__stage_preprocess_main(void *arg) {
 }
 
 /* Writes OUT/<stem>.json; records it in j->outputs. */
-static int write_result(vm_stage_ctx *c, vm_job *j) {
+static int write_result(vm_stage_ctx *c, vm_job *j, const vm_analysis *an) {
   int rc = VM_OK;
   char *rel = vm_asprintf("%s.json", j->stem);
   char *path = rel ? vm_path_join(c->out_dir, rel) : NULL;
-  char *dir = NULL;
+  char *dir = path ? vm_strdup(path) : NULL;
   json_t *res = NULL;
-  if (!path) {
-    rc = vm_err_set(&j->err, VM_ENOMEM, "out of memory");
-    goto out;
-  }
-  dir = vm_strdup(path);
   if (!dir) {
     rc = vm_err_set(&j->err, VM_ENOMEM, "out of memory");
     goto out;
   }
   *strrchr(dir, '/') = '\0';
   if ((rc = vm_fs_mkdir_p(dir, &j->err)) != VM_OK) goto out;
-  res = vm__result_json(j, c->opts->version);
+  res = vm__result_json(j, an, c->opts->version);
   if (!res) {
     rc = vm_err_set(&j->err, VM_ENOMEM, "out of memory building the result");
     goto out;
@@ -117,25 +128,35 @@ out:
 }
 
 static void analyse_one(vm_stage_ctx *c, vm_job *j) {
+  vm_analysis an;
+  vm_analysis_opts ao;
   j->t.wait_ms = (vm_time_mono() - j->queued_at) * 1e3;
   if (canceled(c)) return finish(c, j, VM_JOB_CANCELED);
-  double t0 = vm_time_mono();
-  vm_dsp_level_stats(j->audio.samples, j->audio.n_samples,
-                     j->audio.sample_rate_hz, &j->levels);
-  j->t.levels_ms = (vm_time_mono() - t0) * 1e3;
+  vm_analysis_opts_default(&ao);
+  if (c->opts->pitch_floor_hz > 0) ao.pitch_floor_hz = c->opts->pitch_floor_hz;
+  if (c->opts->pitch_ceiling_hz > 0) ao.pitch_ceiling_hz = c->opts->pitch_ceiling_hz;
+  ao.n_speakers = c->opts->n_speakers;
+  int rc = vm_analysis_run(j->audio.samples, j->audio.n_samples, j->audio.sample_rate_hz,
+                           j->audio.channel[0], j->audio.channel[1], &ao, &an, &j->err);
+  j->t.vad_ms = an.vad_ms;
+  j->t.diarize_ms = an.diarize_ms;
+  j->t.voice_ms = an.voice_ms;
   /* the samples are no longer needed: release them before writing */
   vm_audio_facts facts = j->audio.facts;
   size_t n = j->audio.n_samples;
-  int rate = j->audio.sample_rate_hz;
+  int rate = j->audio.sample_rate_hz, stereo = j->audio.channel[0] != NULL;
   vm_audio_deinit(&j->audio);
   j->audio.facts = facts;
   j->audio.n_samples = n;
+  j->audio.n_channel = stereo ? n : 0;
   j->audio.sample_rate_hz = rate;
+  if (rc != VM_OK) return finish(c, j, VM_JOB_FAILED);
   if (!j->outputs) j->outputs = json_object();
-  t0 = vm_time_mono();
-  int rc = j->outputs ? write_result(c, j)
-                      : vm_err_set(&j->err, VM_ENOMEM, "out of memory");
+  double t0 = vm_time_mono();
+  rc = j->outputs ? write_result(c, j, &an)
+                  : vm_err_set(&j->err, VM_ENOMEM, "out of memory");
   j->t.write_ms = (vm_time_mono() - t0) * 1e3;
+  vm_analysis_deinit(&an);
   finish(c, j, rc == VM_OK ? VM_JOB_DONE : VM_JOB_FAILED);
 }
 

@@ -98,6 +98,27 @@ def test_sigint_stops_cleanly():
     assert st == {"completed": count_inputs(calls)}, st
 
 
+def test_second_sigint_quits_at_once_and_loses_nothing():
+    work, calls = make_calls(copies=5)
+    out = os.path.join(work, "out")
+    p = subprocess.Popen([VOICEMAN, "run", calls, "-o", out, "--workers", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.15)
+    p.send_signal(signal.SIGINT)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    if p.returncode == 0:
+        raise Skip("the run finished before the interrupt arrived")
+    assert p.returncode == 130, (p.returncode, err)
+    p = run("run", calls, "-o", out, "-q")
+    assert p.returncode == 0, p.stderr
+    con = db(out)
+    rows = con.execute("SELECT f.state, COUNT(e.id) FROM files f LEFT JOIN executions e "
+                       "ON e.file_id = f.id GROUP BY f.id").fetchall()
+    assert all(st == "completed" and n == 1 for st, n in rows), rows
+    assert temp_leftovers(out) == []
+
+
 def test_full_disk_fails_files_not_store():
     work, calls = make_calls()
     out = os.path.join(work, "small")
@@ -162,4 +183,5 @@ def test_readonly_output_folder_fails_files():
 
 if __name__ == "__main__":
     main([test_kill9_at_random_moments, test_sigint_stops_cleanly,
+          test_second_sigint_quits_at_once_and_loses_nothing,
           test_full_disk_fails_files_not_store, test_readonly_output_folder_fails_files])

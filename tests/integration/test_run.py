@@ -92,6 +92,37 @@ def test_good_files_complete_with_facts():
                 res["loudness"]["gain_limited"], (rel, res["loudness"])
 
 
+def test_analysis_in_results():
+    """The analysis stage fills acoustic, vad, diarization, speakers and
+    segments; a stereo call with one party per channel is split by channel;
+    silence yields nulls with reasons, never numbers."""
+    s = state["summary"]
+    res = {os.path.basename(f["input"]): load_json(os.path.join(state["out"], f["outputs"]["json"]))
+           for f in s["files"] if f["status"] == "completed" and "/good/" in f["input"]}
+    for name, r in res.items():
+        for key in ("acoustic", "vad", "diarization", "speakers", "segments"):
+            assert key in r, (name, key)
+        assert r["stages"]["voice"]["status"] == "done"
+    ko = res["ko1.m4a"]["acoustic"]
+    assert 60 < ko["f0_mean_hz"] < 400, ko["f0_mean_hz"]
+    assert 0.2 < ko["voiced_fraction"] <= 1, ko
+    assert 0 < ko["jitter_local"] < 0.2 and 0 < ko["shimmer_local"] < 0.5, ko
+    assert 0 < ko["speech_ratio"] <= 1 and isinstance(ko["pauses"], list), ko
+    assert res["ko1.m4a"]["diarization"]["n_speakers"] == 1, res["ko1.m4a"]["diarization"]
+    st = res["split_stereo.wav"]
+    assert st["audio"]["channels_analysed_apart"] is True
+    assert st["diarization"]["method"] == "stereo-channels", st["diarization"]["method"]
+    assert st["diarization"]["n_speakers"] == 2, st["diarization"]
+    assert len(st["speakers"]) == 2 and all("acoustic" in x for x in st["speakers"])
+    f0 = [x["acoustic"]["f0_mean_hz"] for x in st["speakers"]]
+    assert all(v and v > 50 for v in f0), f0
+    assert {seg["speaker"] for seg in st["segments"]} == {"SPEAKER_00", "SPEAKER_01"}
+    sil = res["silent.m4a"]
+    assert sil["acoustic"]["f0_mean_hz"] is None
+    assert sil["acoustic"]["null_reasons"]["f0_mean_hz"], sil["acoustic"]
+    assert sil["diarization"]["n_speakers"] == 0 and sil["segments"] == [], sil["diarization"]
+
+
 def test_bad_files_fail_with_reason():
     s = state["summary"]
     for f in s["files"]:
@@ -230,18 +261,49 @@ def test_usage_errors():
     assert s["totals"]["completed"] == 1 and s["rejected"][0]["input"] == "/nonexistent/x.m4a"
 
 
+def test_log_json_events():
+    out = tmpdir()
+    p = run("run", os.path.join(GOOD, "ko1.m4a"), os.path.join(BAD, "empty.m4a"), "-o", out,
+            "--log-json")
+    assert p.returncode == 1, p.stderr
+    events = [json.loads(line) for line in p.stderr.splitlines() if line.strip()]
+    files = {os.path.basename(e["input"]): e for e in events if e["event"] == "file"}
+    assert files["ko1.m4a"]["status"] == "completed" and files["ko1.m4a"]["error"] is None
+    assert files["empty.m4a"]["status"] == "failed" and "empty" in files["empty.m4a"]["error"]
+    assert any(e["event"] == "start" for e in events)
+    q = run("run", os.path.join(GOOD, "ko1.m4a"), "-o", out, "--quiet")
+    assert q.returncode == 0 and q.stderr == "", q.stderr
+
+
 def test_analyze_command():
     p = run("analyze", os.path.join(GOOD, "ko1_stereo44k.wav"), check=0)
     j = json.loads(p.stdout)
     assert j["audio"]["sample_rate_hz"] == 44100 and j["audio"]["channels"] == 2
     assert j["sha256"] == sha256_file(os.path.join(GOOD, "ko1_stereo44k.wav"))
+    keys = ["duration_s", "f0_mean_hz", "f0_median_hz", "f0_sd_hz", "f0_min_hz", "f0_max_hz",
+            "voiced_fraction", "jitter_local", "jitter_rap", "jitter_ppq5", "shimmer_local",
+            "shimmer_apq3", "shimmer_apq5", "hnr_db", "f1_mean_hz", "f2_mean_hz", "f3_mean_hz",
+            "intensity_mean_db", "intensity_max_db", "speech_ratio", "pauses"]
+    missing = [k for k in keys if k not in j["acoustic"]]
+    assert not missing, missing
+    # the same voice on both channels: no channel split, one speaker
+    assert j["diarization"]["method"] != "stereo-channels", j["diarization"]["method"]
+    # a narrower pitch range changes what is found
+    lo = json.loads(run("analyze", os.path.join(GOOD, "ko1_stereo44k.wav"), "--pitch-floor",
+                        "200", "--pitch-ceiling", "600", check=0).stdout)
+    assert lo["acoustic"]["f0_mean_hz"] is None or \
+        lo["acoustic"]["f0_mean_hz"] > j["acoustic"]["f0_mean_hz"], (lo["acoustic"]["f0_mean_hz"],)
+    assert run("analyze", os.path.join(GOOD, "ko1.m4a"), "--pitch-floor", "500",
+               "--pitch-ceiling", "100").returncode == 2
     p = run("analyze", os.path.join(BAD, "text.wav"))
     assert p.returncode == 1 and "not an audio file" in p.stderr, p.stderr
 
 
 if __name__ == "__main__":
-    main([test_first_run, test_good_files_complete_with_facts, test_bad_files_fail_with_reason,
+    main([test_first_run, test_good_files_complete_with_facts, test_analysis_in_results,
+          test_bad_files_fail_with_reason,
           test_outputs_distinct_and_atomic, test_store_rows, test_originals_untouched,
           test_rerun_skips_unchanged_and_redoes_changed, test_deleted_output_is_redone,
           test_status_command, test_verify_clean_then_tampered,
-          test_second_run_refused_while_locked, test_usage_errors, test_analyze_command])
+          test_second_run_refused_while_locked, test_usage_errors, test_log_json_events,
+          test_analyze_command])

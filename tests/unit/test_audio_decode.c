@@ -217,6 +217,37 @@ static int test_native_stereo_downmix(void) {
   return 0;
 }
 
+/* keep_channels: one party per channel comes back apart, at 16 kHz, and
+ * the mono signal is their average; a mono file gives no channels. */
+static int test_keep_channels(void) {
+  vm_audio_opts o = vm_audio_opts_default();
+  vm_audio a;
+  vm_err e;
+  o.keep_channels = 1;
+  ASSERT_OK(vm_audio_decode_file(GOOD "/split_stereo.wav", &o, &a, &e));
+  ASSERT_NOT_NULL(a.channel[0]);
+  ASSERT_NOT_NULL(a.channel[1]);
+  ASSERT_EQ(a.n_channel, a.n_samples);
+  double max_avg_err = 0, e0 = 0, e1 = 0, ediff = 0;
+  for (size_t i = 0; i < a.n_samples; i++) {
+    double l = a.channel[0][i], r = a.channel[1][i];
+    double d = fabs((l + r) / 2 - a.samples[i]);
+    if (d > max_avg_err) max_avg_err = d;
+    e0 += l * l;
+    e1 += r * r;
+    ediff += (l - r) * (l - r);
+  }
+  ASSERT(max_avg_err < 1e-4);
+  ASSERT(e0 > 1 && e1 > 1);                 /* both parties speak */
+  ASSERT(ediff > 0.5 * (e0 + e1) * 0.5);    /* and they differ */
+  vm_audio_deinit(&a);
+  ASSERT_OK(vm_audio_decode_file(GOOD "/ko1.m4a", &o, &a, &e));
+  ASSERT_NULL(a.channel[0]);
+  ASSERT_EQ(a.n_channel, 0);
+  vm_audio_deinit(&a);
+  return 0;
+}
+
 /* ---- bad files ------------------------------------------------------------- */
 
 static int check_bad(const char *path, int want_rc, const char *want_msg) {
@@ -414,6 +445,7 @@ static int test_max_duration(void) {
 }
 
 TEST_MAIN(TEST_ENTRY(test_good_files), TEST_ENTRY(test_native_stereo_downmix),
+          TEST_ENTRY(test_keep_channels),
           TEST_ENTRY(test_bad_files), TEST_ENTRY(test_truncated_position),
           TEST_ENTRY(test_missing_and_dir), TEST_ENTRY(test_moov_missing),
           TEST_ENTRY(test_unreadable), TEST_ENTRY(test_memory_matches_file),
