@@ -1,5 +1,7 @@
 /* transcript.c — the transcript type: segments, ownership, JSON form.
- * Readers are in transcript_read*.c, writers in transcript_write.c. */
+ * Readers are transcript_srt.c, transcript_vtt.c, transcript_json.c and
+ * transcript_load.c (files, lookup); writers are in transcript_write.c;
+ * helpers they share in transcript_text.c and transcript_cue.c. */
 #include "transcript.h"
 
 #include <math.h>
@@ -84,15 +86,42 @@ int vm_transcript_set_source(vm_transcript *t, const char *source) {
   return set_str(&t->source, source);
 }
 
-/* Insertion sort: transcripts arrive nearly sorted, and it is stable. */
-void vm_transcript_sort(vm_transcript *t) {
-  for (size_t i = 1; i < t->n_segments; i++) {
-    vm_tr_segment s = t->segments[i];
+static void sort_insertion(vm_tr_segment *a, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    vm_tr_segment s = a[i];
     size_t j = i;
-    for (; j > 0 && t->segments[j - 1].start_s > s.start_s; j--)
-      t->segments[j] = t->segments[j - 1];
-    t->segments[j] = s;
+    for (; j > 0 && a[j - 1].start_s > s.start_s; j--) a[j] = a[j - 1];
+    a[j] = s;
   }
+}
+
+/* Stable. Transcripts arrive sorted or nearly so (a pass finds that in
+ * O(n)), but a file may list its cues in any order, so the general case is
+ * a bottom-up merge sort (O(n log n); insertion sort was quadratic on a
+ * reversed 100k-cue file). Out of memory falls back to insertion sort. */
+void vm_transcript_sort(vm_transcript *t) {
+  size_t n = t->n_segments, i = 1;
+  while (i < n && t->segments[i - 1].start_s <= t->segments[i].start_s) i++;
+  if (i >= n) return;
+  vm_tr_segment *tmp = vm_malloc(n * sizeof *tmp), *src = t->segments, *dst = tmp;
+  if (!tmp) {
+    sort_insertion(t->segments, n);
+    return;
+  }
+  for (size_t w = 1; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) dst[o++] = src[b].start_s < src[a].start_s ? src[b++] : src[a++];
+      while (a < mid) dst[o++] = src[a++];
+      while (b < hi) dst[o++] = src[b++];
+    }
+    vm_tr_segment *x = src;
+    src = dst;
+    dst = x;
+  }
+  if (src != t->segments) memcpy(t->segments, src, n * sizeof *src);
+  vm_free(tmp);
 }
 
 static json_t *num_or_null(double v) {

@@ -32,7 +32,8 @@
 #include "vm_status.h"
 
 /* Decoder details of a segment made by the Whisper engine; for segments
- * read from files every double is NAN and tokens is NULL. */
+ * read from files every double is NAN (unless a JSON file carries it, as
+ * voiceman's and OpenAI's do) and tokens is NULL. */
 typedef struct vm_tr_asr {
   double avg_logprob;    /* mean log-probability of the segment's tokens */
   double no_speech_prob; /* of the window the segment came from */
@@ -57,11 +58,12 @@ typedef struct vm_transcript {
   char *source;   /* "whisper", "srt", "vtt" or "json"; owned, may be NULL */
 } vm_transcript;
 
+/* Output formats (docs/transcripts.md has the details). */
 enum vm_tr_format {
   VM_TR_FORMAT_TXT = 0, /* one segment per line: "[start --> end] SPEAKER: text" */
-  VM_TR_FORMAT_SRT,
-  VM_TR_FORMAT_VTT,     /* speakers as <v NAME> voice tags */
-  VM_TR_FORMAT_JSON,    /* {"language", "segments": [{start,end,speaker,text,...}]} */
+  VM_TR_FORMAT_SRT,     /* speakers as a "[SPEAKER] " prefix of the text */
+  VM_TR_FORMAT_VTT,     /* speakers as <v NAME> voice tags; & < > escaped */
+  VM_TR_FORMAT_JSON,    /* vm_transcript_to_json(), 2-space indented */
 };
 
 /* An empty transcript; NULL when out of memory. */
@@ -88,26 +90,44 @@ void vm_transcript_sort(vm_transcript *t);
  * settings, <v Name> voice tags; JSON as written by voiceman, by
  * whisper.cpp's -oj and by OpenAI/WhisperX: a top-level array or an object
  * with "segments" (or "transcription"), each with start/end in seconds (or
- * "offsets" in ms), "text", and optional "speaker"). A malformed input
- * fails with VM_EFORMAT and err->msg names the line (or JSON position) and
- * what was wrong; an input with no cue is VM_EEMPTY.
+ * "offsets" in ms), "text", and optional "speaker"). UTF-8, UTF-16 with
+ * BOM and CP949/EUC-KR files are read (invalid UTF-8 becomes U+FFFD).
+ * Hours may exceed 99; cues may overlap or come out of order (the result
+ * is sorted); markup is stripped; lines are trimmed and cues with no text
+ * skipped. SRT speakers come from "[SPEAKER_00] ", "Name: " or
+ * "(speaker 0) " prefixes only when every cue has one; "?" labels mean
+ * unknown (docs/transcripts.md). source is set to "srt", "vtt" or "json".
+ * A malformed input fails with VM_EFORMAT and err->msg names the line (or
+ * JSON line/column, or segment index) and what was wrong, e.g. "line 6:
+ * cue ends (00:00:04,500) before it starts (00:00:05,000)"; an input with
+ * no cue carrying text is VM_EEMPTY; VM_ENOMEM. On failure *out is NULL.
  * OUT: *out (caller destroys). */
 int vm_transcript_parse_srt(const char *buf, size_t len, vm_transcript **out, vm_err *err);
 int vm_transcript_parse_vtt(const char *buf, size_t len, vm_transcript **out, vm_err *err);
 int vm_transcript_parse_json(const char *buf, size_t len, vm_transcript **out, vm_err *err);
 
 /* Reads a transcript file, choosing the parser by extension (.srt, .vtt,
- * .json; case-insensitive). Files over 64 MiB are refused (VM_EFORMAT).
- * Errors: VM_ENOENT, VM_EACCES, VM_EIO, VM_EFORMAT, VM_EEMPTY, VM_ENOMEM. */
+ * .json; case-insensitive; another extension is VM_EFORMAT). Files over
+ * 64 MiB are refused (VM_EFORMAT). Errors: VM_ENOENT, VM_EACCES, VM_EIO,
+ * VM_EFORMAT, VM_EEMPTY, VM_ENOMEM. Messages of read errors name the
+ * path; those of parse errors do not (callers add it). */
 int vm_transcript_load(const char *path, vm_transcript **out, vm_err *err);
 
 /* Finds the transcript of an input in dir: for rel_path "a/b.m4a" the
- * first existing of dir/a/b.srt, dir/a/b.vtt, dir/a/b.json. OUT: *out_path
- * (malloc'd; caller frees). Returns VM_OK, VM_ENOENT (none) or VM_ENOMEM. */
+ * first regular file of dir/a/b.srt, dir/a/b.vtt, dir/a/b.json (then the
+ * same with upper-case extensions). Only the last extension is replaced;
+ * a rel_path without one gets it appended. OUT: *out_path (vm_malloc'd;
+ * caller frees with vm_free). Returns VM_OK, VM_ENOENT (none) or
+ * VM_ENOMEM. */
 int vm_transcript_find(const char *dir, const char *rel_path, char **out_path);
 
-/* Writes t in fmt to a malloc'd NUL-terminated buffer (*out, *out_len).
- * Returns VM_OK or VM_ENOMEM. */
+/* Writes t in fmt to a vm_malloc'd NUL-terminated buffer (*out, caller
+ * frees with vm_free; *out_len without the NUL, may be NULL). Output is
+ * valid UTF-8 (bad bytes become U+FFFD) and reads back with the parsers
+ * above to the same segments, times to the ms (SRT: unless a text holds
+ * markup such as "<i>", which SRT cannot escape). Times are clamped to
+ * [0, 3.6e11 s]. Returns VM_OK, VM_EINVAL (NULL t, unknown fmt) or
+ * VM_ENOMEM (*out NULL). */
 int vm_transcript_write(const vm_transcript *t, enum vm_tr_format fmt, char **out,
                         size_t *out_len);
 
