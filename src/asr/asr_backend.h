@@ -47,16 +47,26 @@ typedef struct vm_asr_backend_i {
   const char *name;
   void *ctx;
   /* Makes sure scratch for attention over up to n_q x n_kv scores and a
-   * convolution of up to n_cols floats of im2col exists (call at setup).
+   * convolution of up to n_cols floats of im2col exists (call at setup;
+   * the CPU backend needs only 64 query rows per thread, whatever n_q).
    * Returns VM_OK or VM_ENOMEM. */
   int (*reserve)(void *ctx, size_t n_q, size_t n_kv, size_t n_cols);
+  /* Offers a weight matrix w (n, k) that linear() will later be given
+   * (same pointer); the backend may keep a faster copy of it. The CPU
+   * backend keeps binary16 when every weight converts exactly (weights
+   * read from an f16 file), which halves the bytes a one-token decode
+   * step streams; any other matrix is left alone. Call at setup; w must
+   * stay unchanged while the backend lives. Returns VM_OK or VM_ENOMEM. */
+  int (*prepare)(void *ctx, const float *w, int n, int k);
+  /* Bytes of scratch and prepared copies the backend holds. */
+  size_t (*bytes)(void *ctx);
   /* y (m, n) = x (m, k) w(n, k)^T + b (n) (b may be NULL) */
   void (*linear)(void *ctx, int m, int n, int k, const float *x, const float *w,
                  const float *b, float *y);
   /* y (m, n) = LayerNorm over rows of x, eps 1e-5, gain g, bias b */
   void (*layernorm)(void *ctx, int m, int n, const float *x, const float *g,
                     const float *b, float *y);
-  /* x = GELU(x) (the exact, erf form), n elements */
+  /* x = GELU(x), the erf form (CPU: erf to 1.5e-7 absolute), n elements */
   void (*gelu)(void *ctx, size_t n, float *x);
   /* y += x, n elements */
   void (*add)(void *ctx, size_t n, float *y, const float *x);
@@ -65,9 +75,14 @@ typedef struct vm_asr_backend_i {
   void (*destroy)(void *ctx);
 } vm_asr_backend_i;
 
-/* The CPU reference backend (asr/cpu/), n_threads >= 1. OUT: *out (the
- * struct is filled; destroy with out->destroy(out->ctx)). Note: OpenBLAS's
- * thread count is process-wide; this sets it to n_threads. */
+/* The CPU backend (asr/cpu/), n_threads >= 1: OpenBLAS sgemm for
+ * products with many rows, its own SIMD kernels (AVX2/F16C when the CPU
+ * has them, else portable C) for one-token decode steps, attention and
+ * element-wise ops, all on its own pool of n_threads threads. OUT: *out
+ * (the struct is filled; destroy with out->destroy(out->ctx)). Note:
+ * OpenBLAS's thread count is process-wide; this sets it to 1 (the
+ * backend splits the work itself), so other OpenBLAS users in the
+ * process run single-threaded. */
 int vm__asr_backend_cpu_init(int n_threads, vm_asr_backend_i *out);
 
 /* The backend for a device name ("cpu"); VM_EINVAL for unknown names. */

@@ -41,6 +41,9 @@ typedef struct vm_asr_state_opts {
   int n_tokens_max;  /* tokens per decode call (prompt length), >= 1;
                         logits are kept for all of them */
   const char *device;/* "cpu" (NULL = "cpu") */
+  int n_seq_max;     /* decoder sequences (KV cache slots) for
+                        vm_asr_state_decode_seqs(), e.g. chunks x beams;
+                        0 = n_batch_max. At least n_batch_max is kept. */
 } vm_asr_state_opts;
 
 typedef struct vm_asr_state vm_asr_state;
@@ -76,5 +79,33 @@ int vm_asr_state_decode(vm_asr_state *s, const int32_t *tokens, int n_tokens, in
 /* Logits of the last decode, (n_batch, n_tokens, n_vocab); valid until the
  * next decode/encode or destroy. */
 const float *vm_asr_state_logits(const vm_asr_state *s);
+
+/* ---- Sequences: beams and batched decoding ----------------------------
+ * A sequence is one decoder hypothesis: it owns KV cache slot
+ * seq_slot[i] (0 <= slot < n_seq_max) and attends to the encoder output of
+ * chunk seq_chunk[i] of the last encode, so several beams can share one
+ * chunk's cross-attention and finished sequences can simply be left out. */
+
+/* Runs the decoder on tokens (n_seq, n_tokens) at positions n_past ..
+ * n_past + n_tokens - 1 of each sequence, using and extending the KV cache
+ * of its slot (slots must be distinct). seq_slot NULL means slot i for
+ * sequence i. Only the LAST position's logits are computed: see
+ * vm_asr_state_seq_logits(). Returns VM_OK or VM_EINVAL (no encode yet,
+ * bad chunk or slot, too many tokens or sequences, past n_text_ctx, token
+ * out of range). */
+int vm_asr_state_decode_seqs(vm_asr_state *s, int n_seq, const int32_t *tokens, int n_tokens,
+                             int n_past, const int *seq_chunk, const int *seq_slot,
+                             vm_err *err);
+
+/* Logits of the last position of each sequence of the last
+ * vm_asr_state_decode_seqs, (n_seq, n_vocab); valid until the next
+ * decode/encode or destroy (shares storage with vm_asr_state_logits). */
+const float *vm_asr_state_seq_logits(const vm_asr_state *s);
+
+/* Copies the KV cache rows 0..n_pos-1 of slot src_slot[i] into slot
+ * dst_slot[i] for i < n (beam search reordering; any mapping, sources are
+ * read before any destination is written). Returns VM_OK or VM_EINVAL. */
+int vm_asr_state_kv_copy(vm_asr_state *s, int n, const int *dst_slot, const int *src_slot,
+                         int n_pos, vm_err *err);
 
 #endif /* VM_ASR_FORWARD_H */

@@ -15,6 +15,18 @@ Usage:
       many float64 values: mel (n_mels, 3000), encoder output
       (n_audio_ctx, n_state), logits (n_tokens, n_vocab) (empty without
       --tokens).
+  ref_whisper.py MODEL.bin --audio PCM.f32 --prompt 1,2,3 --greedy N --out OUT.txt
+      Greedy decoding of up to N tokens after the prompt with Whisper's
+      logit rules (suppress blank, special tokens, timestamp rules with the
+      first timestamp <= 1.0 s; see greedy() below), on the window as the
+      long-form reference builds it: log-mel of the audio, frames past the
+      audio's end set to 0. OUT.txt: the sampled tokens (end-of-text
+      excluded) on one line, the sum of their log-probabilities (end-of-
+      text included) on the next, and the smallest margin between the
+      chosen and the second logit on the third.
+  ref_whisper.py MODEL.bin --audio PCM.f32 --prompt ... --greedy N --beam B --out OUT.txt
+      The same with beam search (B beams, patience 1, ranked by
+      sum_logprob / length, as the reference decoder); the margin line is 0.
   ref_whisper.py MODEL.bin --check-filters mel_filters.npz
       Prints the max |difference| between the model's mel filters and the
       reference filter bank.
@@ -193,6 +205,103 @@ def decoder(hp, w, tokens, xa):
     return x @ emb.T
 
 
+def specials(n_vocab):
+    multi = n_vocab >= 51865
+    eot = 50257 if multi else 50256
+    return eot, n_vocab - 1501  # eot, first timestamp
+
+
+def apply_rules(x, sampled, eot, tb, blank=220, max_initial=50):
+    """Whisper's logit filters, written from the published decoding rules."""
+    x = x.copy()
+    if not sampled:
+        x[blank] = -np.inf
+        x[eot] = -np.inf
+    x[eot + 1:tb] = -np.inf  # special tokens
+    ts = [t for t in sampled if t >= tb]
+    last = len(sampled) >= 1 and sampled[-1] >= tb
+    penult = len(sampled) < 2 or sampled[-2] >= tb
+    if last:
+        if penult:
+            x[tb:] = -np.inf
+        else:
+            x[:eot] = -np.inf
+    if ts:
+        x[tb:ts[-1] + (0 if last and not penult else 1)] = -np.inf
+    if not sampled:
+        x[:tb] = -np.inf
+        x[tb + max_initial + 1:] = -np.inf
+    m = x.max()
+    lp = x - (m + np.log(np.exp(x - m).sum()))
+    tsum = np.exp(lp[tb:]).sum()
+    if tsum > 0 and np.log(tsum) > lp[:tb].max():
+        x[:tb] = -np.inf
+    return x
+
+
+def greedy(hp, w, enc, prompt, n_max):
+    eot, tb = specials(hp["n_vocab"])
+    toks, out, total, margin = list(prompt), [], 0.0, np.inf
+    for _ in range(n_max):
+        x = apply_rules(decoder(hp, w, np.array(toks), enc)[-1], out, eot, tb)
+        order = np.argsort(-x, kind="stable")
+        nxt = int(order[0])
+        margin = min(margin, x[order[0]] - x[order[1]])
+        m = x.max()
+        total += x[nxt] - (m + np.log(np.exp(x - m).sum()))
+        if nxt == eot:
+            break
+        out.append(nxt)
+        toks.append(nxt)
+    return out, total, margin
+
+
+def log_softmax(x):
+    m = x.max()
+    return x - (m + np.log(np.exp(x - m).sum()))
+
+
+def beam_search(hp, w, enc, prompt, n_max, n_beam):
+    """Beam search as the reference decoder runs it with patience 1."""
+    eot, tb = specials(hp["n_vocab"])
+    beams, finished = [([], 0.0)], {}
+    for _ in range(n_max):
+        scores, order = {}, []
+        for toks, slp in beams:
+            lp = log_softmax(apply_rules(decoder(hp, w, np.array(prompt + toks), enc)[-1],
+                                         toks, eot, tb))
+            top = [t for t in np.argsort(-lp, kind="stable")[:n_beam + 1] if lp[t] > -np.inf]
+            for t in top:
+                seq = tuple(toks + [int(t)])
+                if seq not in scores:
+                    order.append(seq)
+                scores[seq] = slp + lp[t]
+        ranked = sorted(order, key=lambda q: -scores[q])
+        beams, newly = [], []
+        for seq in ranked:
+            if seq[-1] == eot:
+                newly.append(seq)
+            else:
+                beams.append((list(seq), scores[seq]))
+                if len(beams) == n_beam:
+                    break
+        for seq in newly:
+            if len(finished) >= n_beam:
+                break
+            finished[seq] = scores[seq]
+        if len(finished) >= n_beam or not beams:
+            break
+    for toks, slp in sorted(beams, key=lambda b: -b[1]):
+        if len(finished) >= n_beam:
+            break
+        finished[tuple(toks + [eot])] = slp
+
+    def length(q):
+        return max(len(q) - (1 if q[-1] == eot else 0), 1)
+    best = max(finished, key=lambda q: finished[q] / length(q))
+    return [t for t in best if t != eot], finished[best], 0.0
+
+
 def write_block(f, arr):
     a = np.ascontiguousarray(arr, dtype="<f8").reshape(-1)
     f.write(struct.pack("<q", a.size))
@@ -201,6 +310,7 @@ def write_block(f, arr):
 
 def main(argv):
     model, audio, tokens, out, npz = argv[1], None, None, None, None
+    prompt, n_greedy, n_beam = None, 0, 1
     i = 2
     while i < len(argv):
         if argv[i] == "--audio":
@@ -209,6 +319,12 @@ def main(argv):
             tokens = [int(t) for t in argv[i + 1].split(",") if t]
         elif argv[i] == "--out":
             out = argv[i + 1]
+        elif argv[i] == "--prompt":
+            prompt = [int(t) for t in argv[i + 1].split(",") if t]
+        elif argv[i] == "--greedy":
+            n_greedy = int(argv[i + 1])
+        elif argv[i] == "--beam":
+            n_beam = int(argv[i + 1])
         elif argv[i] == "--check-filters":
             npz = argv[i + 1]
         else:
@@ -221,6 +337,17 @@ def main(argv):
         return 0
     pcm = np.fromfile(audio, dtype="<f4")
     mel = log_mel(pcm, filters)
+    if n_greedy:
+        mel = mel.copy()
+        mel[:, len(pcm) // 160:] = 0.0  # the long-form window's zero padding
+        enc = encoder(hp, w, mel)
+        if n_beam > 1:
+            toks, total, margin = beam_search(hp, w, enc, prompt, n_greedy, n_beam)
+        else:
+            toks, total, margin = greedy(hp, w, enc, prompt, n_greedy)
+        with open(out, "w") as f:
+            f.write(",".join(map(str, toks)) + "\n%.9g\n%.9g\n" % (total, margin))
+        return 0
     enc = encoder(hp, w, mel)
     logits = decoder(hp, w, np.array(tokens), enc) if tokens else np.zeros(0)
     with open(out, "wb") as f:

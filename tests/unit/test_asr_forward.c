@@ -77,7 +77,7 @@ static int check_type(int32_t wtype, const char *name) {
   for (int b = 0; b < 2; b++)
     ASSERT_OK(vm_asr_mel_compute(mel, pcm[b], n_audio[b], mels + (size_t)b * per_chunk,
                                  VM_ASR_CHUNK_FRAMES));
-  vm_asr_state_opts so = {2, 2, 4, "cpu"};
+  vm_asr_state_opts so = {2, 2, 4, "cpu", 0};
   ASSERT_OK(vm_asr_state_create(m, &so, &st, &err));
   ASSERT_OK(vm_asr_state_encode(st, mels, 2, &err));
   /* prompt per chunk: sot, <|ko|> / <|en|>, transcribe, notimestamps; then 2 steps */
