@@ -4,12 +4,14 @@
  *   cc -O2 -I src/base -I src/dsp -I src/forensic bench/bench_diarize.c \
  *      build/src/forensic/libvm_forensic.a build/src/dsp/libvm_dsp.a \
  *      build/src/base/libvm_base.a -lfftw3f -ljansson -lssl -lcrypto -lm
- *   ./a.out [minutes=10] [loop]
+ *   ./a.out [minutes=10] [loop | tileS]
  * (or through bench/CMakeLists.txt with -DVM_BUILD_BENCH=ON). Target:
  * > 200x real time per core (issue 5). The conversation is built from
  * varied sentences (tests/diar/diar_text.h, up to about 60 min); "loop"
  * instead repeats four fixed recordings (at most TK_MAX_TURNS turns,
- * about 35 min), the pathological case docs/diarization.md describes. */
+ * about 35 min), the pathological case docs/diarization.md describes;
+ * "tileS" (e.g. tile60) builds S seconds of varied conversation and
+ * repeats that whole recording (a replayed call). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -32,10 +34,19 @@ int main(int argc, char **argv) {
     "그럴 리가 없어요 저는 그런 계좌를 만든 적이 없습니다",
   };
   int loop = argc > 2 && strcmp(argv[2], "loop") == 0;
+  double tile_s = argc > 2 && strncmp(argv[2], "tile", 4) == 0 ? atof(argv[2] + 4) : 0;
   static tk_convo c;
   static tk_varied var;
   tk_sig u[4] = {{0}};
-  if (!loop) {
+  if (tile_s > 0) { /* a varied recording of tile_s seconds, repeated */
+    const tk_voice *vp[2] = {&v[0], &v[1]};
+    static const int who[2] = {0, 1};
+    if (tk_varied_build(vp, who, 2, 0, 0, tile_s, &var)) {
+      fprintf(stderr, "espeak-ng failed\n");
+      return 2;
+    }
+    if (tk_tile(&var.c, minutes * 60, &c)) return 2;
+  } else if (!loop) {
     const tk_voice *vp[2] = {&v[0], &v[1]};
     static const int who[2] = {0, 1};
     if (tk_varied_build(vp, who, 2, 0, 0, minutes * 60, &var)) {
@@ -81,8 +92,8 @@ int main(int argc, char **argv) {
   vm_diar_result_destroy(d);
   vm_chunk_plan_destroy(plan);
   vm_vad_result_destroy(vad);
-  if (loop) tk_convo_free(&c);
-  else tk_varied_free(&var);
+  if (loop || tile_s > 0) tk_convo_free(&c);
+  if (!loop) tk_varied_free(&var);
   for (int i = 0; i < 4; i++) free(u[i].x);
   tk_cleanup();
   return 0;

@@ -65,6 +65,8 @@ static int emit(planner *pl, size_t a, size_t b, size_t first, size_t n_reg,
   c->first_region = first;
   c->n_regions = n_reg;
   c->forced = forced;
+  c->forced_start = p->n_chunks > 1 && p->chunks[p->n_chunks - 2].forced &&
+                    p->chunks[p->n_chunks - 2].end_sample == a;
   p->n_forced += (size_t)forced;
   p->chunked_s += c->duration_s;
   return VM_OK;

@@ -7,8 +7,9 @@
  * before its first region. A pause longer than max_gap_s always ends a
  * chunk, so long silences are never sent to the engine; silent files
  * give no chunks. Only a single region longer than max_s is cut inside
- * speech: at the quietest 10 ms frame of the last 5 s before the limit,
- * and that chunk is flagged `forced`.
+ * speech: at the quietest 10 ms frame of the last 5 s before the limit
+ * (in practice a word gap shorter than the VAD's minimum pause); that
+ * chunk is flagged `forced` and the next one `forced_start`.
  *
  * Offsets are whole samples: a time t (seconds) inside chunk c maps back
  * to file time c.start_sample / rate + t, exactly (offset_s holds that
@@ -38,7 +39,8 @@ typedef struct vm_chunk {
   double offset_s;                 /* start_sample / rate */
   double duration_s;               /* (end - start) / rate, <= max_s */
   size_t first_region, n_regions;  /* VAD regions (wholly or partly) inside */
-  int forced;                      /* 1 = cut inside speech: no pause fitted */
+  int forced;                      /* 1 = ends with a cut inside speech: no pause fitted */
+  int forced_start;                /* 1 = starts at the previous chunk's forced cut */
 } vm_chunk;
 
 typedef struct vm_chunk_plan {

@@ -25,6 +25,8 @@
 #define MIN_RUN_S 0.25            /* label runs shorter are absorbed */
 #define LATCH_S 0.05              /* a turn this close to the last = takeover */
 #define MIN_PIECE_S 0.3           /* segment pieces shorter are absorbed */
+#define OVL_GAP_S 0.3             /* stereo activity: gaps bridged (= VAD min pause) */
+#define OVL_MIN_S 0.1             /* stereo activity: shorter runs dropped */
 
 void vm_diar_opts_default(vm_diar_opts *o) {
   o->n_speakers = 0;
@@ -49,6 +51,7 @@ static void frames_free(vm__diar_frames *f) {
   vm_free(f->region_start);
   vm_free(f->label);
   vm_free(f->overlap);
+  vm_free(f->dup_src);
 }
 
 #define PITCH_HALF_WIN 30 /* frames each side for the octave-error median */
@@ -106,10 +109,12 @@ static int frames_init(const vm_diar_input *in, vm_dsp_mfcc *m,
   f->region_start = vm_calloc(nf + 1, 1);
   f->overlap = vm_calloc(nf + 1, 1);
   f->label = vm_malloc((nf + 1) * sizeof(int));
+  f->dup_src = vm_malloc((nf + 1) * sizeof(int32_t));
   f->feat = vm_malloc((nf + 1) * VM__DIAR_DIM * sizeof(float));
   float *ceps = vm_malloc((nf + 1) * 13 * sizeof(float)); /* >= 2 (nf + 1) */
   int rc = VM_ENOMEM;
-  if (!f->speech || !f->region_start || !f->overlap || !f->label || !f->feat || !ceps)
+  if (!f->speech || !f->region_start || !f->overlap || !f->label || !f->feat || !ceps ||
+      !f->dup_src)
     goto out;
   for (size_t r = 0; r < in->n_regions; r++) {
     size_t a = in->regions[r].start_sample / hop;
@@ -119,7 +124,10 @@ static int frames_init(const vm_diar_input *in, vm_dsp_mfcc *m,
     memset(f->speech + a, 1, b - a);
     f->region_start[a] = 1;
   }
-  for (size_t t = 0; t < nf; t++) f->label[t] = -1;
+  for (size_t t = 0; t < nf; t++) {
+    f->label[t] = -1;
+    f->dup_src[t] = -1;
+  }
   vm_dsp_mfcc_compute(m, in->mono, in->n_samples, ceps, NULL);
   for (size_t t = 0; t < nf; t++)
     for (int d = 0; d < VM__DIAR_N_CEPS; d++) f->feat[t * VM__DIAR_DIM + d] = ceps[t * 13 + d];
@@ -134,9 +142,15 @@ static int frames_init(const vm_diar_input *in, vm_dsp_mfcc *m,
     for (int d = 0; d < VM__DIAR_DIM; d++) mean[d] += f->feat[t * VM__DIAR_DIM + d];
   }
   for (int d = 0; d < VM__DIAR_DIM && n_sp > 0; d++) mean[d] /= n_sp;
+  double var[VM__DIAR_DIM] = {0};
   for (size_t t = 0; t < nf; t++)
-    for (int d = 0; d < VM__DIAR_DIM; d++) f->feat[t * VM__DIAR_DIM + d] -= (float)mean[d];
-  rc = VM_OK;
+    for (int d = 0; d < VM__DIAR_DIM; d++) {
+      float *x = &f->feat[t * VM__DIAR_DIM + d];
+      *x -= (float)mean[d];
+      if (f->speech[t]) var[d] += (double)*x * *x;
+    }
+  for (int d = 0; d < VM__DIAR_DIM; d++) f->gvar[d] = fmax(n_sp > 0 ? var[d] / n_sp : 0, 1e-6);
+  rc = vm__diar_find_repeats(f);
 out:
   vm_free(ceps);
   return rc;
@@ -175,8 +189,29 @@ static void absorb_short_runs(vm__diar_frames *f) {
   }
 }
 
+/* Smooths one channel's activity a[0..n) like the VAD: gaps shorter than
+ * OVL_GAP_S inside it are bridged (syllable and word gaps), then runs
+ * shorter than OVL_MIN_S dropped. */
+static void smooth_activity(uint8_t *a, size_t n, double frame_s) {
+  size_t gap = (size_t)lround(OVL_GAP_S / frame_s), min_run = (size_t)lround(OVL_MIN_S / frame_s);
+  for (int pass = 0; pass < 2; pass++) {
+    uint8_t val = pass == 0 ? 0 : 1;
+    size_t lim = pass == 0 ? gap : min_run;
+    for (size_t i = 0; i < n;) {
+      if (a[i] != val) { i++; continue; }
+      size_t j = i;
+      while (j < n && a[j] == val) j++;
+      if (j - i < lim && (val || (i > 0 && j < n))) memset(a + i, !val, j - i);
+      i = j;
+    }
+  }
+}
+
 /* Labels speech frames by channel activity when the channels carry one
- * party each. OUT: *out_used (1 = labels written), *out_sep. */
+ * party each. OUT: *out_used (1 = labels written), *out_sep. Overlap
+ * frames: both channels active after each channel's activity is
+ * smoothed (smooth_activity), so a party's syllable gaps do not cut one
+ * episode of talking over the other into many. */
 static int stereo_try(const vm_diar_input *in, vm_dsp_mfcc *m,
                       vm__diar_frames *f, int *out_used, double *out_sep) {
   size_t nf = f->n_frames;
@@ -185,8 +220,9 @@ static int stereo_try(const vm_diar_input *in, vm_dsp_mfcc *m,
   float *db0 = vm_malloc((nf + 1) * sizeof(float));
   float *db1 = vm_malloc((nf + 1) * sizeof(float));
   float *tmp = vm_malloc((nf + 1) * sizeof(float));
+  uint8_t *act = vm_calloc(2 * (nf + 1), 1); /* (2, nf + 1) channel activity */
   int rc = VM_ENOMEM;
-  if (!db0 || !db1 || !tmp) goto out;
+  if (!db0 || !db1 || !tmp || !act) goto out;
   rc = VM_OK;
   if (nf == 0) goto out;
   vm_dsp_mfcc_compute(m, in->channels[0], in->n_samples, NULL, db0);
@@ -200,7 +236,8 @@ static int stereo_try(const vm_diar_input *in, vm_dsp_mfcc *m,
     if (a0 && a1 && fabsf(diff) >= STEREO_LEAK_DB) { a0 = diff > 0; a1 = !a0; }
     n_any += a0 || a1;
     if (a0 != a1) n_only[a1]++;
-    f->overlap[t] = (uint8_t)(a0 && a1);
+    act[t] = (uint8_t)a0;
+    act[nf + 1 + t] = (uint8_t)a1;
     if (a0 != a1) f->label[t] = a1;
     else f->label[t] = (db0[t] - th0) >= (db1[t] - th1) ? 0 : 1;
   }
@@ -210,6 +247,9 @@ static int stereo_try(const vm_diar_input *in, vm_dsp_mfcc *m,
       n_only[0] >= STEREO_MIN_SHARE * (double)n_sep &&
       n_only[1] >= STEREO_MIN_SHARE * (double)n_sep) {
     absorb_short_runs(f);
+    smooth_activity(act, nf, f->frame_s);
+    smooth_activity(act + nf + 1, nf, f->frame_s);
+    for (size_t t = 0; t < nf; t++) f->overlap[t] = (uint8_t)(f->speech[t] && act[t] && act[nf + 1 + t]);
     *out_used = 1;
   } else {
     for (size_t t = 0; t < nf; t++) { f->label[t] = -1; f->overlap[t] = 0; }
@@ -218,6 +258,7 @@ out:
   vm_free(db0);
   vm_free(db1);
   vm_free(tmp);
+  vm_free(act);
   return rc;
 }
 
@@ -432,6 +473,7 @@ int vm_diarize(const vm_diar_input *in, const vm_diar_opts *opts,
     if (k > 0) d->method = "bic-ahc-viterbi";
   }
   d->n_speakers = order_labels(&f, k);
+  d->repeated_s = (double)f.n_dup * f.frame_s;
   if ((rc = build_turns(&f, (double)in->n_samples / in->sample_rate_hz, d)) ||
       (rc = speaker_stats(&f, used, d)) || (rc = label_segments(in, d)))
     goto fail;

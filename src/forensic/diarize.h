@@ -12,14 +12,17 @@
  *  - "stereo-channels": when the two channels carry one party each (most
  *    10 ms speech frames are >= 10 dB louder in one channel, and each
  *    channel dominates a fair share), each frame goes to the louder
- *    channel; frames where both channels are active count as overlap.
+ *    channel; frames where both channels are active (each channel's
+ *    activity smoothed over syllable gaps) count as overlap, credited to
+ *    the party who started talking over the other.
  *  - "bic-ahc-viterbi": single channel. MFCCs (c1..c12), BIC speaker-change
  *    detection inside each speech region (Chen & Gopalakrishnan 1998),
  *    agglomerative clustering of the segments with the BIC merge criterion
  *    while clusters are small, then cross-likelihood-ratio clustering with
  *    a file-level GMM-UBM (stop when the best CLR <= clr_threshold, or at
  *    n_speakers when given), then Viterbi resegmentation with per-speaker
- *    Gaussians.
+ *    Gaussians. Speech that repeats earlier audio of the file (a loop, a
+ *    replay) is found first and counted once (repeated_s).
  *
  * Usage (after VAD and, optionally, transcription):
  *   vm_diar_input in = {.mono = x, .n_samples = n, .sample_rate_hz = 16000,
@@ -97,6 +100,10 @@ typedef struct vm_diar_result {
   vm_diar_seg_label *seg_labels; /* (n_seg_labels) segment order */
   size_t n_seg_labels;
   double stereo_separation;   /* fraction of speech frames >= 10 dB apart (NAN if mono) */
+  /* Added with repeat detection: speech (seconds) whose audio repeats
+   * earlier audio of the same file — a looped or replayed recording, a
+   * message played twice. Counted once for clustering; 0 when none. */
+  double repeated_s;
 } vm_diar_result;
 
 void vm_diar_opts_default(vm_diar_opts *o);
@@ -115,7 +122,7 @@ char *vm_diar_speaker_name(int speaker, char *buf, size_t n);
  * "end", "speaker"}], "speakers": [{"speaker", "talk_time_s", "share",
  * "turns", "interruptions", "overlap_s", "longest_monologue_s"}],
  * "segments": [{"segment", "start", "end", "speaker"}] (only when segments
- * were given)}. New reference; NULL when out of memory. */
+ * were given), "stereo_separation", "repeated_speech_s"}. New reference; NULL when out of memory. */
 json_t *vm_diar_result_to_json(const vm_diar_result *d);
 
 #endif /* VM_FORENSIC_DIARIZE_H */

@@ -54,6 +54,7 @@ typedef struct ctx {
   double pitch_guard_st;  /* see delta_bic; copy of the option */
   double shrink;          /* covariance shrinkage weight, frames */
   vm__diar_ubm *ubm;      /* CLR stage model */
+  int skip_dup;           /* gs_range leaves out repeated frames (AHC) */
 } ctx;
 
 static void gs_add(gstats *g, const float *x) {
@@ -141,7 +142,7 @@ static double delta_bic(const ctx *c, const gstats *a, const gstats *b,
 static void gs_range(const ctx *c, size_t a, size_t b, gstats *g) {
   memset(g, 0, sizeof *g);
   for (size_t t = a; t < b; t++)
-    if (c->f->speech[t]) gs_add(g, c->f->feat + t * D);
+    if (c->f->speech[t] && !(c->skip_dup && c->f->dup_src[t] >= 0)) gs_add(g, c->f->feat + t * D);
 }
 
 /* Change points inside region [a, b) into cuts (ascending). Returns
@@ -444,6 +445,48 @@ static int resegment(const ctx *c, int k) {
   return k;
 }
 
+/* Repeated audio (diarize_repeat.c) is clustered once: segments whose
+ * speech is mostly copies of earlier audio move to pas[] (the rest stay
+ * at the front of s[]); returns the number left in s[]. */
+static size_t split_repeats(const vm__diar_frames *f, seg *s, size_t n, seg *pas, size_t *n_pas) {
+  size_t n_act = 0;
+  *n_pas = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t sp = 0, orig = 0;
+    for (size_t t = s[i].a; t < s[i].b; t++) {
+      sp += f->speech[t];
+      orig += f->speech[t] && f->dup_src[t] < 0;
+    }
+    if (orig * 2 >= sp) s[n_act++] = s[i];
+    else pas[(*n_pas)++] = s[i];
+  }
+  if (n_act == 0) { /* cannot happen (the first copy is original); keep all */
+    memcpy(s, pas, n * sizeof *s);
+    *n_pas = 0;
+    return n;
+  }
+  return n_act;
+}
+
+/* Labels the frames of the set-aside segments (time order): a copied
+ * frame takes the label of the frame it copies, the others the label
+ * most of the segment's copied frames took. */
+static void label_repeats(vm__diar_frames *f, const seg *pas, size_t n_pas, int k) {
+  for (size_t i = 0; i < n_pas; i++) {
+    size_t votes[VM__DIAR_MAX_CLR] = {0};
+    for (size_t t = pas[i].a; t < pas[i].b; t++) {
+      int32_t src = f->dup_src[t];
+      int l = f->speech[t] && src >= 0 ? f->label[src] : -1;
+      f->label[t] = l;
+      if (l >= 0 && l < k && l < VM__DIAR_MAX_CLR) votes[l]++;
+    }
+    int best = 0;
+    for (int j = 1; j < k && j < VM__DIAR_MAX_CLR; j++) if (votes[j] > votes[best]) best = j;
+    for (size_t t = pas[i].a; t < pas[i].b; t++)
+      if (f->label[t] < 0) f->label[t] = best;
+  }
+}
+
 int vm__diar_cluster_mono(vm__diar_frames *f, const vm_diar_opts *o,
                           int *out_n_speakers) {
   ctx c = {.f = f, .o = o, .pitch_guard_st = o->pitch_guard_st, .shrink = SHRINK_FRAMES};
@@ -455,19 +498,23 @@ int vm__diar_cluster_mono(vm__diar_frames *f, const vm_diar_opts *o,
     if (f->speech[t]) gs_add(&all, f->feat + t * D);
   }
   if (all.n < 1) return VM_OK;
-  for (int i = 0; i < D; i++) {
-    double mu = all.s[i] / all.n;
-    c.gvar[i] = fmax(all.ss[i * D + i] / all.n - mu * mu, 1e-6);
-  }
-  seg *segs = NULL;
-  size_t n_segs = 0;
+  memcpy(c.gvar, f->gvar, sizeof c.gvar); /* set with the features (diarize.c) */
+  seg *segs = NULL, *pas = NULL;
+  size_t n_segs = 0, n_pas = 0;
   int k = 0;
   int rc = vm__diar_ubm_create(f, c.gvar, &c.ubm);
   if (rc == VM_EINVAL) rc = VM_OK; /* too little speech for a UBM: BIC decides */
-  if (rc || (rc = segment(&c, &segs, &n_segs)) || (rc = ahc(&c, segs, &n_segs, &k)))
-    goto out;
+  if (rc || (rc = segment(&c, &segs, &n_segs))) goto out;
+  if (f->n_dup > 0) {
+    if (!(pas = vm_malloc(n_segs * sizeof *pas))) { rc = VM_ENOMEM; goto out; }
+    n_segs = split_repeats(f, segs, n_segs, pas, &n_pas);
+  }
+  c.skip_dup = 1;
+  if ((rc = ahc(&c, segs, &n_segs, &k))) goto out;
+  c.skip_dup = 0;
   for (size_t i = 0; i < n_segs; i++)
     for (size_t t = segs[i].a; t < segs[i].b; t++) f->label[t] = segs[i].cluster;
+  label_repeats(f, pas, n_pas, k);
   if ((k = merge_clr(&c, k)) < 0) { rc = k; goto out; }
   k = resegment(&c, k);
   if (k < 0) { rc = k; goto out; }
@@ -475,5 +522,6 @@ int vm__diar_cluster_mono(vm__diar_frames *f, const vm_diar_opts *o,
 out:
   vm__diar_ubm_destroy(c.ubm);
   vm_free(segs);
+  vm_free(pas);
   return rc;
 }

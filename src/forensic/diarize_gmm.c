@@ -151,7 +151,7 @@ static void ubm_score(vm__diar_ubm *u, const vm__diar_frames *f) {
 int vm__diar_ubm_create(const vm__diar_frames *f, const double *gvar, vm__diar_ubm **out) {
   *out = NULL;
   size_t n_sp = 0;
-  for (size_t t = 0; t < f->n_frames; t++) n_sp += f->speech[t];
+  for (size_t t = 0; t < f->n_frames; t++) n_sp += f->speech[t] && f->dup_src[t] < 0;
   if (n_sp < N_COMP) return VM_EINVAL;
   size_t step = n_sp > UBM_MAX_FRAMES ? (n_sp + UBM_MAX_FRAMES - 1) / UBM_MAX_FRAMES : 1;
   vm__diar_ubm *u = vm_calloc(1, sizeof *u);
@@ -164,7 +164,7 @@ int vm__diar_ubm_create(const vm__diar_frames *f, const double *gvar, vm__diar_u
   if (!u->top || !u->post || !u->ll_ubm) goto nomem;
   size_t n = 0, k = 0;
   for (size_t t = 0; t < f->n_frames; t++)
-    if (f->speech[t] && k++ % step == 0) idx[n++] = t;
+    if (f->speech[t] && f->dup_src[t] < 0 && k++ % step == 0) idx[n++] = t;
   ubm_train(u, f->feat, idx, n, gvar);
   ubm_score(u, f);
   vm_free(idx);
@@ -218,7 +218,7 @@ static void score_column(const vm__diar_ubm *u, const vm__diar_frames *f, const 
   for (int a = 0; a < k; a++) S[a * VM__DIAR_MAX_CLR + j] = 0;
   for (size_t t = 0; t < f->n_frames; t++) {
     int a = f->label[t];
-    if (!f->speech[t] || a < 0 || a >= k) continue;
+    if (!f->speech[t] || a < 0 || a >= k || f->dup_src[t] >= 0) continue;
     S[a * VM__DIAR_MAX_CLR + j] += frame_gain(u, mu, f->feat + t * D, t);
   }
 }
@@ -233,6 +233,45 @@ static int pitch_apart(const double *p, int a, int b, double guard_st) {
   return diff > guard_st && diff > 2.0 * sqrt(0.5 * (va + vb));
 }
 
+/* Must-link for repeated audio: while some cluster a holds more frames
+ * that copy frames of one other cluster b than frames of its own (not
+ * copies), and those are most of its copies (or a has no frames of its
+ * own at all, so the CLR could not judge it), a joins b. Relabels
+ * f->label; map[a] = b for joined clusters. Returns the number joined. */
+static int join_copies(vm__diar_frames *f, int k, int *map) {
+  int joined = 0;
+  for (;;) {
+    double own[VM__DIAR_MAX_CLR] = {0}, copies[VM__DIAR_MAX_CLR] = {0};
+    double link[VM__DIAR_MAX_CLR][VM__DIAR_MAX_CLR];
+    memset(link, 0, sizeof link);
+    for (size_t t = 0; t < f->n_frames; t++) {
+      int a = f->label[t];
+      if (!f->speech[t] || a < 0 || a >= k) continue;
+      int32_t s = f->dup_src[t];
+      int b = s >= 0 && f->speech[s] ? f->label[s] : -1;
+      if (s < 0) own[a] += 1;
+      else copies[a] += 1;
+      if (s >= 0 && b >= 0 && b < k && b != a) link[a][b] += 1;
+    }
+    int ba = -1, bb = -1;
+    double bv = 0;
+    for (int a = 0; a < k; a++)
+      for (int b = 0; b < k; b++)
+        if (map[a] == a && map[b] == b && link[a][b] > own[a] &&
+            (link[a][b] > 0.5 * copies[a] || own[a] == 0) && link[a][b] > bv) {
+          bv = link[a][b];
+          ba = a;
+          bb = b;
+        }
+    if (ba < 0) return joined;
+    map[ba] = bb;
+    for (int j = 0; j < k; j++) if (map[j] == ba) map[j] = bb;
+    for (size_t t = 0; t < f->n_frames; t++)
+      if (f->speech[t] && f->label[t] == ba) f->label[t] = bb;
+    joined++;
+  }
+}
+
 int vm__diar_clr_merge(const vm__diar_ubm *u, vm__diar_frames *f, int k, int k_want,
                        int k_max, double thr, double guard_st, int *out_k) {
   *out_k = k;
@@ -243,9 +282,11 @@ int vm__diar_clr_merge(const vm__diar_ubm *u, vm__diar_frames *f, int k, int k_w
   double *p = vm_calloc((size_t)k * 3, sizeof *p); /* n, sum, sumsq of log F0 */
   int map[VM__DIAR_MAX_CLR], rc = VM_ENOMEM;
   if (!cs || !mu || !S || !p) goto out;
+  for (int j = 0; j < k; j++) map[j] = j;
+  int alive = k - join_copies(f, k, map);
   for (size_t t = 0; t < f->n_frames; t++) {
     int a = f->label[t];
-    if (!f->speech[t] || a < 0 || a >= k) continue;
+    if (!f->speech[t] || a < 0 || a >= k || f->dup_src[t] >= 0) continue;
     const float *x = f->feat + t * D;
     cs[a].frames += 1;
     for (int c = 0; c < TOP_C; c++) {
@@ -259,11 +300,10 @@ int vm__diar_clr_merge(const vm__diar_ubm *u, vm__diar_frames *f, int k, int k_w
     p[a * 3 + 2] += (double)x[D - 1] * x[D - 1];
   }
   for (int j = 0; j < k; j++) {
+    if (map[j] != j) continue;
     map_means(u, &cs[j], mu);
     score_column(u, f, mu, j, k, S);
   }
-  for (int j = 0; j < k; j++) map[j] = j;
-  int alive = k;
   for (;;) { /* ids stay 0..k-1; merged ones are marked by map[j] != j */
     int bi = -1, bj = -1;
     double bv = -INFINITY;

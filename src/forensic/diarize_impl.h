@@ -26,6 +26,10 @@ typedef struct vm__diar_frames {
   uint8_t *region_start; /* (n_frames) 1 on the first frame of a region */
   int *label;         /* (n_frames) speaker, -1 outside speech */
   uint8_t *overlap;   /* (n_frames) 1 = both parties active (stereo path) */
+  int32_t *dup_src;   /* (n_frames) earlier frame whose audio this speech frame
+                       * repeats (diarize_repeat.c), -1 = not a repeat */
+  size_t n_dup;       /* speech frames with dup_src >= 0 */
+  double gvar[VM__DIAR_DIM]; /* per-dimension variance of the speech features */
 } vm__diar_frames;
 
 /* Clusters the speech frames of f into speakers and writes f->label.
@@ -39,13 +43,18 @@ int vm__diar_cluster_mono(vm__diar_frames *f, const vm_diar_opts *o,
 int vm__diar_pitch(const float *x, size_t n, int rate_hz,
                    const vm__diar_frames *f, float *out_f0);
 
+/* Marks in f->dup_src the speech frames that repeat earlier audio of the
+ * file (looped or replayed recordings) and sets f->n_dup; uses f->gvar.
+ * Returns VM_OK or VM_ENOMEM. */
+int vm__diar_find_repeats(vm__diar_frames *f);
+
 /* Most clusters the CLR stage takes (the BIC stage stops at this many). */
 #define VM__DIAR_MAX_CLR 16
 
 /* File-level GMM-UBM for the CLR stage (diarize_gmm.c). */
 typedef struct vm__diar_ubm vm__diar_ubm;
 
-/* Trains the UBM on the speech frames of f (gvar: global per-dimension
+/* Trains the UBM on the speech frames of f that are not repeats (gvar: global per-dimension
  * variance, for initialisation and flooring) and scores every speech
  * frame. f->feat and f->speech must not change while *out lives.
  * OUT: *out (NULL on failure). Returns VM_OK, VM_EINVAL (fewer speech
@@ -54,7 +63,10 @@ int vm__diar_ubm_create(const vm__diar_frames *f, const double *gvar, vm__diar_u
 void vm__diar_ubm_destroy(vm__diar_ubm *u);
 
 /* Agglomerates the clusters 0..k-1 of f->label (k <= VM__DIAR_MAX_CLR)
- * by cross-likelihood ratio: with k_want > 0 down to exactly k_want,
+ * by cross-likelihood ratio, counting repeated frames (f->dup_src) once:
+ * first a cluster that holds more copies of another cluster's audio than
+ * audio of its own joins that cluster (same recording, same speaker);
+ * then, with k_want > 0 down to exactly k_want,
  * otherwise while the best CLR exceeds thr or more than k_max remain;
  * pairs kept apart by the pitch guard (guard_st semitones) are merged
  * last. Relabels f->label to 0..*out_k-1. Returns VM_OK, VM_EINVAL,

@@ -75,6 +75,7 @@ json_t *vm_diar_result_to_json(const vm_diar_result *d) {
   put(j, "speakers", speakers_json(d, &ok), &ok);
   if (d->seg_labels) put(j, "segments", segments_json(d, &ok), &ok);
   put(j, "stereo_separation", vm_json_real(d->stereo_separation), &ok);
+  put(j, "repeated_speech_s", vm_json_real(d->repeated_s), &ok);
   if (!ok) {
     json_decref(j);
     return NULL;

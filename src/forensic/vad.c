@@ -17,8 +17,13 @@
 
 #define HIST_LO (-130.0)
 #define HIST_HI (20.0)
-#define HIST_STEP 0.1
-#define HIST_N 1500
+#define HIST_STEP 0.25
+#define HIST_N 600
+#define FLOOR_P 0.10       /* noise floor percentile */
+#define SPREAD_K 2.0       /* margin >= SPREAD_K x noise spread ... */
+#define SPREAD_CAP_DB 9.0  /* ... up to this many dB */
+#define BLOCK 25           /* local floor evaluated every 0.25 s */
+#define HYST_DB 3.0        /* a speech run ends HYST_DB below the threshold */
 
 void vm_vad_opts_default(vm_vad_opts *o) {
   o->min_pause_s = 0.3;
@@ -27,9 +32,10 @@ void vm_vad_opts_default(vm_vad_opts *o) {
   o->hangover_s = 0.06;
   o->min_snr_db = 6.0;
   o->abs_floor_db = -60.0;
+  o->floor_window_s = 16.0;
 }
 
-/* p-quantile (0..1) of the frame levels through a histogram. */
+/* p-quantile (0..1) of the n levels counted in hist. */
 static double level_percentile(const unsigned *hist, size_t n, double p) {
   size_t want = (size_t)(p * (double)n), acc = 0;
   for (int b = 0; b < HIST_N; b++) {
@@ -39,22 +45,63 @@ static double level_percentile(const unsigned *hist, size_t n, double p) {
   return HIST_HI;
 }
 
+static int level_bin(float db) {
+  int b = (int)((db - HIST_LO) / HIST_STEP);
+  return b < 0 ? 0 : b >= HIST_N ? HIST_N - 1 : b;
+}
+
+/* File-level statistics: floor (10th percentile), speech level (95th),
+ * noise spread (10th minus 2nd percentile), and the margin. */
+static void file_levels(vm_vad_result *v, const vm_vad_opts *o, const unsigned *h) {
+  v->noise_floor_db = level_percentile(h, v->n_frames, FLOOR_P);
+  v->speech_level_db = level_percentile(h, v->n_frames, 0.95);
+  v->noise_spread_db = v->noise_floor_db - level_percentile(h, v->n_frames, 0.02);
+  double range = v->speech_level_db - v->noise_floor_db;
+  double margin = fmax(o->min_snr_db, 0.3 * range);
+  margin = fmax(margin, fmin(SPREAD_K * v->noise_spread_db, SPREAD_CAP_DB));
+  /* No dynamic range (silence, steady noise or tone): nothing is speech. */
+  if (range < 2 * o->min_snr_db) margin = INFINITY;
+  v->margin_db = margin;
+  v->threshold_db = fmax(v->noise_floor_db + margin, o->abs_floor_db);
+}
+
+/* Local floor: the FLOOR_P percentile of the levels within +-win frames,
+ * evaluated every BLOCK frames from a sliding histogram and linearly
+ * interpolated; never above the file floor + half the range (a long
+ * stretch without pauses must not lift the floor into the speech). */
+static void local_floor(vm_vad_result *v, size_t win, unsigned *h) {
+  size_t n = v->n_frames, lo = 0, hi = 0, cnt = 0; /* window [lo, hi) */
+  double cap = v->noise_floor_db + 0.5 * (v->speech_level_db - v->noise_floor_db);
+  double prev = 0;
+  size_t prev_t = 0;
+  memset(h, 0, HIST_N * sizeof *h);
+  for (size_t t = 0;; t += BLOCK) {
+    size_t c = t < n ? t : n - 1;
+    size_t a = c > win ? c - win : 0, b = c + win + 1 < n ? c + win + 1 : n;
+    for (; hi < b; hi++, cnt++) h[level_bin(v->frame_db[hi])]++;
+    for (; lo < a; lo++, cnt--) h[level_bin(v->frame_db[lo])]--;
+    double fl = fmin(level_percentile(h, cnt, FLOOR_P), cap);
+    v->frame_floor_db[c] = (float)fl;
+    for (size_t i = prev_t + 1; t > 0 && i < c; i++) /* interpolate */
+      v->frame_floor_db[i] = (float)(prev + (fl - prev) * (double)(i - prev_t) / (double)(c - prev_t));
+    prev = fl;
+    prev_t = c;
+    if (c == n - 1) break;
+  }
+}
+
 static int set_threshold(vm_vad_result *v, const vm_vad_opts *o) {
   unsigned *h = vm_calloc(HIST_N, sizeof *h);
   if (!h) return VM_ENOMEM;
-  for (size_t i = 0; i < v->n_frames; i++) {
-    int b = (int)((v->frame_db[i] - HIST_LO) / HIST_STEP);
-    b = b < 0 ? 0 : b >= HIST_N ? HIST_N - 1 : b;
-    h[b]++;
+  for (size_t i = 0; i < v->n_frames; i++) h[level_bin(v->frame_db[i])]++;
+  file_levels(v, o, h);
+  if (v->n_frames > 0) {
+    size_t win = (size_t)lround(o->floor_window_s / (2 * v->frame_s));
+    if (o->floor_window_s > 0) local_floor(v, win, h);
+    else
+      for (size_t i = 0; i < v->n_frames; i++) v->frame_floor_db[i] = (float)v->noise_floor_db;
   }
-  v->noise_floor_db = level_percentile(h, v->n_frames, 0.10);
-  v->speech_level_db = level_percentile(h, v->n_frames, 0.95);
   vm_free(h);
-  double range = v->speech_level_db - v->noise_floor_db;
-  double margin = fmax(o->min_snr_db, 0.3 * range);
-  /* No dynamic range (silence, steady noise or tone): nothing is speech. */
-  if (range < 2 * o->min_snr_db) margin = INFINITY;
-  v->threshold_db = fmax(v->noise_floor_db + margin, o->abs_floor_db);
   return VM_OK;
 }
 
@@ -79,7 +126,8 @@ static void decide_frames(vm_vad_result *v, const vm_vad_opts *o) {
   int on = 0;
   for (size_t i = 0; i < n; i++) {
     double db = v->frame_db[i];
-    on = on ? db > v->threshold_db - 3.0 : db > v->threshold_db;
+    double th = fmax(v->frame_floor_db[i] + v->margin_db, o->abs_floor_db);
+    on = on ? db > th - HYST_DB : db > th;
     s[i] = (uint8_t)on;
   }
   size_t pre = (size_t)lround(o->pre_roll_s / v->frame_s);
@@ -134,7 +182,7 @@ int vm_vad_run(const float *x, size_t n, int rate_hz, const vm_vad_opts *opts,
   vm_vad_opts o;
   if (opts) o = *opts; else vm_vad_opts_default(&o);
   if ((!x && n) || rate_hz < 8000 || rate_hz > 48000 || o.min_pause_s < 0 ||
-      o.min_speech_s < 0)
+      o.min_speech_s < 0 || o.floor_window_s < 0)
     return VM_EINVAL;
   vm_mfcc_opts mo;
   vm_dsp_mfcc_opts_default(&mo);
@@ -154,7 +202,8 @@ int vm_vad_run(const float *x, size_t n, int rate_hz, const vm_vad_opts *opts,
   v->n_frames = vm_dsp_mfcc_n_frames(m, n);
   v->frame_speech = vm_calloc(v->n_frames ? v->n_frames : 1, 1);
   v->frame_db = vm_calloc(v->n_frames ? v->n_frames : 1, sizeof(float));
-  if (!v->frame_speech || !v->frame_db) goto fail;
+  v->frame_floor_db = vm_calloc(v->n_frames ? v->n_frames : 1, sizeof(float));
+  if (!v->frame_speech || !v->frame_db || !v->frame_floor_db) goto fail;
   vm_dsp_mfcc_compute(m, x, n, NULL, v->frame_db);
   if ((rc = set_threshold(v, &o))) goto fail;
   decide_frames(v, &o);
@@ -173,6 +222,7 @@ void vm_vad_result_destroy(vm_vad_result *v) {
   if (!v) return;
   vm_free(v->frame_speech);
   vm_free(v->frame_db);
+  vm_free(v->frame_floor_db);
   vm_free(v->regions);
   vm_free(v->pauses);
   vm_free(v);
@@ -207,6 +257,8 @@ json_t *vm_vad_result_to_json(const vm_vad_result *v) {
     put(j, "min_pause_s", vm_json_real(v->min_pause_s), &ok);
     put(j, "noise_floor_db", vm_json_real(v->noise_floor_db), &ok);
     put(j, "threshold_db", vm_json_real(v->threshold_db), &ok);
+    put(j, "margin_db", vm_json_real(v->margin_db), &ok);
+    put(j, "noise_spread_db", vm_json_real(v->noise_spread_db), &ok);
     put(j, "n_regions", json_integer((json_int_t)v->n_regions), &ok);
     put(j, "n_pauses", json_integer((json_int_t)v->n_pauses), &ok);
     put(j, "regions", regs, &ok);

@@ -1,13 +1,24 @@
 /* vad.h — voice activity detection on a 16 kHz mono signal.
  *
  * An energy detector in the speech band (100–3800 Hz, so telephone
- * band-limiting and mains hum do not matter) with thresholds adapted to
- * each file: the noise floor is the 10th percentile of the 10 ms frame
- * levels and the speech level the 95th; a frame is speech above
- * floor + max(min_snr_db, 0.3 * (speech - floor)), with 3 dB hysteresis.
- * Decisions are then smoothed: gaps shorter than min_pause_s are bridged,
- * regions shorter than min_speech_s dropped, and each region is widened by
- * pre_roll_s / hangover_s to keep weak onsets and word endings.
+ * band-limiting and mains-hum fundamentals do not matter) with thresholds
+ * adapted to each file and to the noise around each moment:
+ *  - file statistics over the 10 ms frame levels: floor F = 10th
+ *    percentile, speech level S = 95th, noise spread = F minus the 2nd
+ *    percentile (how much the noise itself fluctuates: near 0 dB for
+ *    steady noise or hum, 4–5 dB for babble);
+ *  - margin M = max(min_snr_db, 0.3 (S - F), min(2 spread, 9 dB));
+ *    a file whose range S - F is under 2 min_snr_db (silence, steady
+ *    noise, a tone) has no speech;
+ *  - local floor f(t) = 10th percentile of the levels within
+ *    +- floor_window_s / 2 (default 16 s window), at most F + (S - F) / 2,
+ *    so noise that changes level during the file is followed;
+ *  - a frame is speech above f(t) + M (and above abs_floor_db), and stays
+ *    speech until it falls 3 dB below that (hysteresis).
+ * Decisions are then smoothed: clicks under 30 ms dropped, each region
+ * widened by pre_roll_s / hangover_s (weak onsets, word endings), gaps
+ * shorter than min_pause_s bridged, regions shorter than min_speech_s
+ * dropped.
  *
  * Report: speech time, silence time, speech ratio, and the pauses — every
  * silence between two speech regions, which by construction lasts at least
@@ -35,6 +46,7 @@ typedef struct vm_vad_opts {
   double hangover_s;   /* region end moved later by this; 0.06 */
   double min_snr_db;   /* threshold at least this far above the floor; 6 */
   double abs_floor_db; /* frames below this band level are never speech; -60 */
+  double floor_window_s; /* local noise floor window; 16 (0 = file floor only) */
 } vm_vad_opts;
 
 /* One speech region, [start, end) in samples and seconds. */
@@ -62,6 +74,11 @@ typedef struct vm_vad_result {
   double duration_s, speech_s, silence_s, speech_ratio;
   double noise_floor_db, speech_level_db, threshold_db;
   double min_pause_s;      /* copy of the option, for the report */
+  /* Added with the local floor; threshold_db above is noise_floor_db +
+   * margin_db, the threshold where the local floor equals the file's. */
+  float *frame_floor_db;   /* (n_frames) local noise floor f(t), dB */
+  double margin_db;        /* M: frame threshold = frame_floor_db + M; INFINITY = no speech */
+  double noise_spread_db;  /* 10th minus 2nd percentile of the frame levels */
 } vm_vad_result;
 
 /* Fills o with the defaults documented above. */
@@ -76,7 +93,8 @@ int vm_vad_run(const float *x, size_t n, int rate_hz, const vm_vad_opts *opts,
 void vm_vad_result_destroy(vm_vad_result *v);
 
 /* The per-file report: {"speech_s", "silence_s", "speech_ratio",
- * "min_pause_s", "noise_floor_db", "threshold_db", "n_regions",
+ * "min_pause_s", "noise_floor_db", "threshold_db", "margin_db" (null when
+ * the file has no speech range), "noise_spread_db", "n_regions",
  * "regions": [{"start","end"}], "pauses": [{"start","duration"}]}.
  * New reference (caller decrefs); NULL when out of memory. */
 json_t *vm_vad_result_to_json(const vm_vad_result *v);

@@ -109,7 +109,10 @@ out:
 }
 
 /* Windowed-sinc resampling (Hann, 16 zero crossings each side, cut-off
- * at 0.45 of the lower rate). OUT: new malloc'ed signal. */
+ * at 0.45 of the lower rate). The output sample times fall on
+ * to / gcd(from, to) distinct fractional phases, so the taps are computed
+ * once per phase (polyphase table; 320 phases for 22050 -> 16000 Hz).
+ * OUT: new malloc'ed signal. */
 static inline tk_sig tk_resample(const float *x, size_t n, int from, int to) {
   tk_sig s = {0};
   s.n = (size_t)((double)n * to / from);
@@ -118,20 +121,32 @@ static inline tk_sig tk_resample(const float *x, size_t n, int from, int to) {
   double fc = 0.45 * (to < from ? to : from) / from * 2.0; /* fraction of Nyquist (input) */
   const int half = 16;
   double width = half / fc;
-  for (size_t i = 0; i < s.n; i++) {
-    double t = (double)i * from / to;
-    long c = (long)floor(t);
-    double acc = 0;
-    for (long k = c - (long)width; k <= c + (long)width + 1; k++) {
-      if (k < 0 || (size_t)k >= n) continue;
-      double d = t - (double)k, arg = d * fc;
-      if (fabs(d) > width) continue;
+  long w = (long)width, n_taps = 2 * w + 2;
+  int g = from, r = to;
+  while (r) { int t = g % r; g = r; r = t; }
+  size_t n_ph = (size_t)(to / g);
+  double *tab = malloc(n_ph * (size_t)n_taps * sizeof(double));
+  if (!tab) { free(s.x); s.x = NULL; s.n = 0; return s; }
+  for (size_t ph = 0; ph < n_ph; ph++) { /* phase ph: t - floor(t) = ph * from / to mod 1 */
+    double frac = (double)((ph * (size_t)from) % (size_t)to) / to;
+    for (long j = 0; j < n_taps; j++) {
+      double d = frac + (double)(w - j), arg = d * fc; /* k = c - w + j */
       double sinc = fabs(arg) < 1e-9 ? 1.0 : sin(M_PI * arg) / (M_PI * arg);
-      double w = 0.5 + 0.5 * cos(M_PI * d / width);
-      acc += x[k] * fc * sinc * w;
+      tab[ph * (size_t)n_taps + (size_t)j] = fabs(d) > width ? 0.0 : fc * sinc * (0.5 + 0.5 * cos(M_PI * d / width));
+    }
+  }
+  for (size_t i = 0; i < s.n; i++) {
+    size_t num = i * (size_t)from;
+    long c = (long)(num / (size_t)to);
+    const double *tp = tab + (i % n_ph) * (size_t)n_taps;
+    double acc = 0;
+    for (long j = 0; j < n_taps; j++) {
+      long k = c - w + j;
+      if (k >= 0 && (size_t)k < n) acc += x[k] * tp[j];
     }
     s.x[i] = (float)acc;
   }
+  free(tab);
   return s;
 }
 
@@ -194,6 +209,35 @@ static inline int tk_convo_build(const tk_turn_plan *plan, size_t n_turns, doubl
     if (plan[i].speaker + 1 > c->n_speakers) c->n_speakers = plan[i].speaker + 1;
     pos += u->n;
   }
+  return 0;
+}
+
+/* out = src repeated as a whole (copies 0.5 s apart) to about total_s
+ * (at least one copy; at most TK_MAX_TURNS turns): a replayed or looped
+ * recording. Free out with tk_convo_free. 0 on success. */
+static inline int tk_tile(const tk_convo *src, double total_s, tk_convo *out) {
+  size_t gap = TK_RATE / 2, copies = (size_t)(total_s * TK_RATE / (double)(src->n + gap));
+  if (copies < 1) copies = 1;
+  if (copies * src->n_ref > TK_MAX_TURNS) copies = TK_MAX_TURNS / (src->n_ref ? src->n_ref : 1);
+  memset(out, 0, sizeof *out);
+  out->n = copies * (src->n + gap);
+  out->mono = calloc(out->n, sizeof(float));
+  out->ch[0] = calloc(out->n, sizeof(float));
+  out->ch[1] = calloc(out->n, sizeof(float));
+  if (!out->mono || !out->ch[0] || !out->ch[1]) return -1;
+  for (size_t k = 0; k < copies; k++) {
+    size_t off = k * (src->n + gap);
+    memcpy(out->mono + off, src->mono, src->n * sizeof(float));
+    memcpy(out->ch[0] + off, src->ch[0], src->n * sizeof(float));
+    memcpy(out->ch[1] + off, src->ch[1], src->n * sizeof(float));
+    for (size_t r = 0; r < src->n_ref; r++) {
+      tk_ref_turn t = src->ref[r];
+      t.start_s += (double)off / TK_RATE;
+      t.end_s += (double)off / TK_RATE;
+      out->ref[out->n_ref++] = t;
+    }
+  }
+  out->n_speakers = src->n_speakers;
   return 0;
 }
 

@@ -82,9 +82,7 @@ static int test_frame_accuracy(void) {
     printf("  VAD frame accuracy, SNR %4.0f dB: %.2f %% (%zu regions, speech %.1f s, floor %.1f dB)\n",
            snr[s], 100 * acc,
            v->n_regions, v->speech_s, v->noise_floor_db);
-    if (!isfinite(snr[s])) ASSERT_GT(acc * 1000, 950);
-    else if (snr[s] >= 20) ASSERT_GT(acc * 1000, 900);
-    else ASSERT_GT(acc * 1000, 800);
+    ASSERT_GT(acc * 1000, 970); /* measured 98.2 / 98.6 / 98.5 %; issue target 95 % clean */
     vm_vad_result_destroy(v);
     free(x);
   }
