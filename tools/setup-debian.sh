@@ -10,8 +10,10 @@ pkgs=(
   libavformat-dev libavcodec-dev libswresample-dev libavutil-dev
   libebur128-dev libfftw3-dev libopenblas-dev
   libsqlite3-dev sqlite3 libssl-dev libjansson-dev libutf8proc-dev
+  zlib1g-dev                          # Whisper's compression ratio (fallback rule)
   ffmpeg espeak-ng sox libsox-fmt-all python3 python3-numpy  # test fixtures, drivers, references
   praat                               # reference for the acoustic tests
+  chromium fonts-noto-cjk             # --pdf and the HTML report browser test (Hangul glyphs)
 )
 
 SUDO=

@@ -16,6 +16,7 @@ int vm_cmd_run(int argc, char **argv);
 int vm_cmd_status(int argc, char **argv);
 int vm_cmd_analyze(int argc, char **argv);
 int vm_cmd_verify(int argc, char **argv);
+int vm_cmd_transcribe(int argc, char **argv);
 
 /* Parses a non-negative integer option value; prints the error. */
 int vm_app_parse_int(const char *opt, const char *s, int min, int max, int *out);

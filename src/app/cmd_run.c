@@ -10,11 +10,13 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "discover.h"
 #include "pipeline.h"
+#include "report_html.h"
 #include "vm_json.h"
 #include "vm_log.h"
 #include "vm_sys.h"
@@ -37,8 +39,10 @@ static void run_usage(FILE *f) {
       "\n"
       "Processes every recording in INPUT (files, or folders searched\n"
       "recursively for %s) into OUT:\n"
-      "OUT/summary.json, one result JSON per file under OUT/files/, the\n"
-      "checkpoint store OUT/voiceman.db and the audit log OUT/audit.jsonl.\n"
+      "OUT/summary.json and OUT/index.html, per file under OUT/files/ a result\n"
+      "JSON and an HTML report (plus .txt/.srt/.vtt when there is a\n"
+      "transcript), the checkpoint store OUT/voiceman.db and the audit log\n"
+      "OUT/audit.jsonl.\n"
       "Running the same command again skips completed, unchanged files and\n"
       "redoes interrupted or failed ones.\n"
       "\n"
@@ -57,6 +61,21 @@ static void run_usage(FILE *f) {
       "      --pitch-ceiling HZ highest F0 (default 600)\n"
       "      --speakers N       speakers per recording for diarization\n"
       "                         (default: estimated, 1 to 4)\n"
+      "      --transcripts DIR  use transcripts made elsewhere: the transcript of\n"
+      "                         INPUT/a/b.m4a is DIR/a/b.srt, .vtt or .json (speakers\n"
+      "                         from WebVTT <v> tags or JSON \"speaker\" are kept);\n"
+      "                         writes OUT/files/.../b.m4a.txt, .srt and .vtt\n"
+      "  -m, --model MODEL      transcribe with this Whisper model (whisper.cpp ggml\n"
+      "                         file) where no transcript file is given\n"
+      "  -l, --language LANG    spoken language for the model: ko, en, ... or auto\n"
+      "                         (default auto: detected per chunk)\n"
+      "      --beam-size N      beam search width, 1 = greedy (default 5)\n"
+      "  -t, --threads N        threads of the Whisper engine (default: cores)\n"
+      "      --patterns DIR     Korean pattern database to use instead of the\n"
+      "                         built-in one (docs/language.md)\n"
+      "      --no-html          do not write the HTML reports and OUT/index.html\n"
+      "      --pdf              also print each HTML report to PDF with headless\n"
+      "                         Chromium (must be installed)\n"
       "  -q, --quiet            print errors only\n"
       "      --log-json         progress and log as JSON lines on stderr\n"
       "  -h, --help             this help\n"
@@ -69,19 +88,26 @@ static void run_usage(FILE *f) {
 static char *options_json(const vm_run_opts *o) {
   json_t *in = json_array();
   for (size_t i = 0; i < o->n_inputs; i++) json_array_append_new(in, vm_json_string_lossy(o->inputs[i]));
-  json_t *j = json_pack("{s:o,s:o,s:o,s:i,s:i,s:i,s:b,s:f,s:f,s:f,s:f,s:i}", "inputs", in, "output",
+  json_t *j = json_pack("{s:o,s:o,s:o,s:i,s:i,s:i,s:b,s:f,s:f,s:f,s:f,s:i,s:o,s:o,s:o,s:o,s:i,s:i,s:b,s:b}", "inputs", in, "output",
                         vm_json_string_lossy(o->out_dir), "store",
                         o->store_path ? vm_json_string_lossy(o->store_path) : json_null(),
                         "workers", o->workers, "batch_size", o->batch_size, "retries",
                         o->retries, "force", o->force, "max_duration_s", o->max_duration_s,
                         "queue_seconds", o->queue_seconds, "pitch_floor_hz", o->pitch_floor_hz,
-                        "pitch_ceiling_hz", o->pitch_ceiling_hz, "speakers", o->n_speakers);
+                        "pitch_ceiling_hz", o->pitch_ceiling_hz, "speakers", o->n_speakers,
+                        "transcripts", o->transcripts_dir ? vm_json_string_lossy(o->transcripts_dir)
+                                                          : json_null(),
+                        "model", o->model_path ? vm_json_string_lossy(o->model_path) : json_null(),
+                        "language", o->language ? vm_json_string_lossy(o->language) : json_null(),
+                        "patterns", o->patterns_dir ? vm_json_string_lossy(o->patterns_dir) : json_null(),
+                        "beam_size", o->beam_size, "threads", o->asr_threads, "html", o->html,
+                        "pdf", o->pdf);
   char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   json_decref(j);
   return s;
 }
 
-enum { OPT_STORE = 256, OPT_MAXDUR, OPT_QUEUE, OPT_LOGJSON, OPT_FLOOR, OPT_CEIL, OPT_SPK };
+enum { OPT_STORE = 256, OPT_MAXDUR, OPT_QUEUE, OPT_LOGJSON, OPT_FLOOR, OPT_CEIL, OPT_SPK, OPT_TR, OPT_PAT, OPT_BEAM, OPT_NOHTML, OPT_PDF };
 
 static int parse(int argc, char **argv, vm_run_opts *o) {
   static const struct option longopts[] = {
@@ -92,10 +118,14 @@ static int parse(int argc, char **argv, vm_run_opts *o) {
       {"queue-seconds", required_argument, 0, OPT_QUEUE}, {"quiet", no_argument, 0, 'q'},
       {"log-json", no_argument, 0, OPT_LOGJSON}, {"pitch-floor", required_argument, 0, OPT_FLOOR},
       {"pitch-ceiling", required_argument, 0, OPT_CEIL},
-      {"speakers", required_argument, 0, OPT_SPK}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+      {"speakers", required_argument, 0, OPT_SPK},
+      {"transcripts", required_argument, 0, OPT_TR}, {"model", required_argument, 0, 'm'},
+      {"language", required_argument, 0, 'l'}, {"beam-size", required_argument, 0, OPT_BEAM},
+      {"threads", required_argument, 0, 't'}, {"patterns", required_argument, 0, OPT_PAT},
+      {"no-html", no_argument, 0, OPT_NOHTML}, {"pdf", no_argument, 0, OPT_PDF}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int ch;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "o:w:b:r:fqh", longopts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "o:w:b:r:fqhm:l:t:", longopts, NULL)) != -1) {
     switch (ch) {
       case 'o': o->out_dir = optarg; break;
       case OPT_STORE: o->store_path = optarg; break;
@@ -118,6 +148,14 @@ static int parse(int argc, char **argv, vm_run_opts *o) {
       case OPT_SPK:
         if (vm_app_parse_int("--speakers", optarg, 1, 8, &o->n_speakers)) return -1;
         break;
+      case OPT_TR: o->transcripts_dir = optarg; break;
+      case 'm': o->model_path = optarg; break;
+      case 'l': o->language = strcmp(optarg, "auto") ? optarg : NULL; break;
+      case OPT_BEAM: if (vm_app_parse_int("--beam-size", optarg, 1, 16, &o->beam_size)) return -1; break;
+      case 't': if (vm_app_parse_int("--threads", optarg, 1, 256, &o->asr_threads)) return -1; break;
+      case OPT_PAT: o->patterns_dir = optarg; break;
+      case OPT_NOHTML: o->html = 0; break;
+      case OPT_PDF: o->pdf = 1; break;
       case 'q': o->progress = VM_PROGRESS_QUIET; break;
       case OPT_LOGJSON: o->progress = VM_PROGRESS_JSON; break;
       case 'h': run_usage(stdout); return 1;
@@ -127,6 +165,20 @@ static int parse(int argc, char **argv, vm_run_opts *o) {
   if (o->pitch_ceiling_hz <= o->pitch_floor_hz) {
     fprintf(stderr, "voiceman run: --pitch-ceiling (%g Hz) must be above --pitch-floor (%g Hz)\n",
             o->pitch_ceiling_hz, o->pitch_floor_hz);
+    return -1;
+  }
+  struct stat st;
+  if (o->transcripts_dir && (stat(o->transcripts_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+    fprintf(stderr, "voiceman run: --transcripts %s: not a readable folder\n", o->transcripts_dir);
+    return -1;
+  }
+  if (o->pdf && !o->html) {
+    fprintf(stderr, "voiceman run: --pdf prints the HTML reports: it cannot go with --no-html\n");
+    return -1;
+  }
+  vm_err e;
+  if (o->pdf && vm_report_pdf_available(&e) != VM_OK) {
+    fprintf(stderr, "voiceman run: --pdf: %s\n", vm_err_text(&e));
     return -1;
   }
   o->inputs = (const char *const *)(argv + optind);
@@ -148,6 +200,9 @@ int vm_cmd_run(int argc, char **argv) {
   o.workers = vm_sys_ncores();
   o.pitch_floor_hz = 75;
   o.pitch_ceiling_hz = 600;
+  o.beam_size = 5;
+  o.asr_threads = vm_sys_ncores();
+  o.html = 1;
   o.version = VM_VERSION;
   int p = parse(argc, argv, &o);
   if (p != 0) return p > 0 ? VM_EXIT_OK : VM_EXIT_USAGE;

@@ -18,6 +18,8 @@ static void usage(FILE *f) {
       "  analyze FILE          audio facts and levels of one file, as JSON on stdout\n"
       "  verify OUT            re-check the audit log's hash chain and every\n"
       "                        output's and original's SHA-256\n"
+      "  transcribe FILE --model MODEL\n"
+      "                        speech to text with a Whisper model, on stdout\n"
       "\n"
       "Run `voiceman COMMAND --help` for a command's options.\n"
       "  --version             print the version\n"
@@ -43,6 +45,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "status")) return vm_cmd_status(argc - 1, argv + 1);
   if (!strcmp(cmd, "analyze")) return vm_cmd_analyze(argc - 1, argv + 1);
   if (!strcmp(cmd, "verify")) return vm_cmd_verify(argc - 1, argv + 1);
+  if (!strcmp(cmd, "transcribe")) return vm_cmd_transcribe(argc - 1, argv + 1);
   fprintf(stderr, "voiceman: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return VM_EXIT_USAGE;

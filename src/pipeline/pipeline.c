@@ -30,9 +30,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "asr_model.h"
 #include "audit.h"
 #include "pipeline_impl.h"
 #include "progress.h"
+#include "report_html.h"
 #include "store.h"
 #include "vm_alloc.h"
 #include "vm_fs.h"
@@ -95,11 +97,12 @@ static void store_failed(coord *c, const vm_err *e) {
 }
 
 static char *stage_times_json(const vm_job *j) {
-  json_t *o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "hash_ms", j->t.hash_ms,
-                        "decode_ms", j->t.decode_ms, "levels_ms", j->t.levels_ms,
-                        "normalize_ms", j->t.normalize_ms, "vad_ms", j->t.vad_ms,
-                        "diarize_ms", j->t.diarize_ms, "voice_ms", j->t.voice_ms,
-                        "write_ms", j->t.write_ms, "wait_ms", j->t.wait_ms);
+  json_t *o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "hash_ms",
+                        j->t.hash_ms, "decode_ms", j->t.decode_ms, "levels_ms", j->t.levels_ms,
+                        "normalize_ms", j->t.normalize_ms, "transcription_ms", j->t.asr_ms,
+                        "vad_ms", j->t.vad_ms, "diarize_ms", j->t.diarize_ms, "voice_ms",
+                        j->t.voice_ms, "language_ms", j->t.language_ms, "report_ms",
+                        j->t.report_ms, "write_ms", j->t.write_ms, "wait_ms", j->t.wait_ms);
   char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
   json_decref(o);
   return s;
@@ -178,12 +181,18 @@ static void job_reset(vm_job *j) {
   vm_audio_deinit(&j->audio);
   json_decref(j->outputs);
   j->outputs = NULL;
+  json_decref(j->output_sha);
+  j->output_sha = NULL;
+  vm_transcript_destroy(j->transcript);
+  j->transcript = NULL;
+  vm_free(j->transcript_path);
+  j->transcript_path = NULL;
   j->outcome = VM_JOB_NONE;
   vm_err_clear(&j->err);
   memset(&j->t, 0, sizeof j->t);
   memset(&j->loudness, 0, sizeof j->loudness);
   memset(&j->levels, 0, sizeof j->levels);
-  j->sha256[0] = j->json_sha[0] = '\0';
+  j->sha256[0] = '\0';
 }
 
 static int dispatch_one(coord *c, vm_job *j) {
@@ -224,18 +233,21 @@ static void record_done(coord *c, vm_job *j) {
   audit_event(c, "input_hashed", json_pack("{s:o,s:s,s:I}", "input",
               vm_json_string_lossy(j->in->path), "sha256", j->sha256,
               "size", (json_int_t)j->hashed_size));
-  const char *names[] = {"decode", "levels", "normalize", "vad", "diarization", "voice"};
-  double ms[] = {j->t.decode_ms, j->t.levels_ms, j->t.normalize_ms,
-                 j->t.vad_ms, j->t.diarize_ms, j->t.voice_ms};
-  for (int i = 0; i < 6; i++)
-    audit_event(c, "stage_done", json_pack("{s:o,s:s,s:f}", "input",
+  const char *names[] = {"decode", "levels", "normalize", "transcription", "vad",
+                         "diarization", "voice", "language", "report"};
+  double ms[] = {j->t.decode_ms, j->t.levels_ms, j->t.normalize_ms, j->t.asr_ms, j->t.vad_ms,
+                 j->t.diarize_ms, j->t.voice_ms, j->t.language_ms, j->t.report_ms};
+  int done[] = {1, 1, 1, j->transcript && !j->transcript_path, 1, 1, 1, j->transcript != NULL,
+                json_object_get(j->outputs, "html") != NULL};
+  for (int i = 0; i < 9; i++)
+    if (done[i]) audit_event(c, "stage_done", json_pack("{s:o,s:s,s:f}", "input",
                 vm_json_string_lossy(j->in->path), "stage", names[i], "ms", ms[i]));
   const char *key;
   json_t *val;
   json_object_foreach(j->outputs, key, val) {
     audit_event(c, "output_written", json_pack("{s:o,s:s,s:O,s:s}", "input",
                 vm_json_string_lossy(j->in->path), "kind", key, "path", val,
-                "sha256", j->json_sha));
+                "sha256", json_string_value(json_object_get(j->output_sha, key))));
   }
   char *times = stage_times_json(j);
   char *outs = json_dumps(j->outputs, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -503,6 +515,47 @@ static json_t *totals_json(coord *c, const char *status) {
                                                 : json_null());
 }
 
+/* OUT/index.html: the batch at a glance, from summary.json and the slim
+ * part of each file's result (read back one at a time: skipped files'
+ * results come from earlier runs). A result that cannot be read shows as
+ * such in the index; the index itself failing is a warning, the summary
+ * stays the record. */
+static void write_index(coord *c, const json_t *summary) {
+  const json_t *files = json_object_get(summary, "files");
+  size_t n = json_array_size(files);
+  json_t **res = vm_calloc(n ? n : 1, sizeof *res);
+  char *html = NULL, *path = vm_path_join(c->opts->out_dir, "index.html");
+  char sha[VM_SHA256_HEX_LEN + 1];
+  size_t len = 0;
+  vm_err e;
+  vm_err_clear(&e);
+  if (!res || !path) {
+    vm_err_set(&e, VM_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *rel = json_string_value(
+        json_object_get(json_object_get(json_array_get(files, i), "outputs"), "json"));
+    char *p = rel ? vm_path_join(c->opts->out_dir, rel) : NULL;
+    json_t *r = p ? json_load_file(p, 0, NULL) : NULL;
+    res[i] = vm_report_index_slim(r);
+    json_decref(r);
+    vm_free(p);
+  }
+  if (vm_report_index_render(summary, (const json_t *const *)res, n, &html, &len, &e) != VM_OK ||
+      vm_fs_write_atomic(path, html, len, &e) != VM_OK)
+    goto out;
+  vm_sha256_buf_hex(html, len, sha);
+  audit_event(c, "output_written", json_pack("{s:n,s:s,s:s,s:s}", "input", "kind", "index",
+              "path", "index.html", "sha256", sha));
+out:
+  if (e.code) VM_WARN("index.html not written: %s", vm_err_text(&e));
+  for (size_t i = 0; res && i < n; i++) json_decref(res[i]);
+  vm_free(res);
+  vm_free(html);
+  vm_free(path);
+}
+
 static int write_summary(coord *c, const char *status, vm_err *err) {
   char started[32], now[32], sha[VM_SHA256_HEX_LEN + 1];
   vm_time_iso_utc(vm_time_unix_ms() - (int64_t)((vm_time_mono() - c->t_start) * 1e3), started);
@@ -525,6 +578,7 @@ static int write_summary(coord *c, const char *status, vm_err *err) {
   if (rc == VM_OK)
     audit_event(c, "output_written", json_pack("{s:n,s:s,s:s,s:s}", "input", "kind",
                 "summary", "path", "summary.json", "sha256", sha));
+  if (rc == VM_OK && c->opts->html) write_index(c, s);
   vm_free(path);
   json_decref(s);
   return rc;
@@ -603,8 +657,7 @@ static int open_outputs(coord *c, vm_err *err) {
 
 static void coord_deinit(coord *c) {
   for (size_t i = 0; i < c->n_jobs; i++) {
-    vm_audio_deinit(&c->jobs[i].audio);
-    json_decref(c->jobs[i].outputs);
+    job_reset(&c->jobs[i]);
     vm_free(c->jobs[i].stem);
   }
   for (int b = 0; b < c->n_batches; b++) json_decref(c->batches[b].errors);
@@ -644,13 +697,45 @@ static int run_jobs(coord *c, vm_err *err) {
   return VM_OK;
 }
 
+/* The pattern database and the Whisper engine, loaded once before anything
+ * is written, so a bad --patterns or --model is a set-up error. */
+static int open_engines(coord *c, vm_err *err) {
+  const vm_run_opts *o = c->opts;
+  vm_lang_db *db = NULL;
+  vm_err e;
+  if (vm_lang_db_open(o->patterns_dir, &db, &e) != VM_OK)
+    return vm_err_set(err, e.code, "pattern database: %s", vm_err_text(&e));
+  c->ctx.lang_db = db;
+  if (!o->model_path) return VM_OK;
+  vm_asr_engine_opts eo = vm_asr_engine_opts_default();
+  eo.n_threads = o->asr_threads > 0 ? o->asr_threads : vm_sys_ncores();
+  eo.n_batch_max = 4;
+  eo.max_cand = o->beam_size > 5 ? o->beam_size : 5; /* best-of 5 at fallback */
+  if (vm_asr_engine_create(o->model_path, &eo, &c->ctx.asr, &e) != VM_OK)
+    return vm_err_set(err, e.code, "model %s: %s", o->model_path, vm_err_text(&e));
+  pthread_mutex_init(&c->ctx.asr_lock, NULL);
+  VM_INFO("Whisper model %s loaded (%.0f MB with the engine's buffers)", o->model_path,
+          (double)(vm_asr_model_bytes(vm_asr_engine_model(c->ctx.asr)) +
+                   vm_asr_engine_state_bytes(c->ctx.asr)) / 1e6);
+  return VM_OK;
+}
+
+static void close_engines(coord *c) {
+  if (c->ctx.asr) {
+    vm_asr_engine_destroy(c->ctx.asr);
+    pthread_mutex_destroy(&c->ctx.asr_lock);
+  }
+  vm_lang_db_close(c->ctx.lang_db);
+}
+
 int vm_pipeline_run(const vm_run_opts *o, vm_run_totals *out, vm_err *err) {
   coord c;
   memset(&c, 0, sizeof c);
   memset(out, 0, sizeof *out);
   c.opts = o;
   c.t_start = vm_time_mono();
-  int rc = open_outputs(&c, err);
+  int rc = open_engines(&c, err);
+  if (rc == VM_OK) rc = open_outputs(&c, err);
   if (rc == VM_OK) rc = vm_discover(o->inputs, o->n_inputs, &c.disc, err);
   if (rc == VM_OK) rc = vm_store_run_begin(c.store, o->version, o->options_json, &c.run_id, err);
   if (rc != VM_OK) goto out;
@@ -699,5 +784,6 @@ int vm_pipeline_run(const vm_run_opts *o, vm_run_totals *out, vm_err *err) {
   }
 out:
   coord_deinit(&c);
+  close_engines(&c);
   return rc;
 }

@@ -46,6 +46,16 @@ typedef struct vm_run_opts {
   double pitch_floor_hz;      /* voice measures: pitch range (Praat's */
   double pitch_ceiling_hz;    /*   defaults 75 and 600 Hz) */
   int n_speakers;             /* diarization: 0 = estimate */
+  const char *transcripts_dir;/* transcripts made elsewhere (SRT/VTT/JSON),
+                                 by input path below its root; or NULL */
+  const char *patterns_dir;   /* language pattern database; NULL = built in */
+  const char *model_path;     /* Whisper model (ggml .bin) or NULL: no
+                                 speech-to-text (a transcript file wins) */
+  const char *language;       /* Whisper language ("ko", ...; NULL = detect) */
+  int beam_size;              /* 1 = greedy; default 5 */
+  int asr_threads;            /* threads of the Whisper engine */
+  int html;                   /* write the HTML report per file and index.html */
+  int pdf;                    /* also print each report to PDF (Chromium) */
   enum vm_progress_mode progress;
   atomic_int *stop;           /* set asynchronously to stop cleanly */
   const char *version;        /* voiceman version string */

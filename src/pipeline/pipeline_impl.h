@@ -7,6 +7,7 @@
 #define VM_PIPELINE_IMPL_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -14,7 +15,10 @@
 #include "audio.h"
 #include "discover.h"
 #include "dsp_stats.h"
+#include "asr_transcribe.h"
+#include "lang.h"
 #include "pipeline.h"
+#include "transcript.h"
 #include "vm_queue.h"
 #include "vm_sha256.h"
 
@@ -29,7 +33,7 @@ enum vm_job_outcome {
 /* Stage timings in milliseconds. */
 typedef struct vm_job_times {
   double hash_ms, decode_ms, normalize_ms, levels_ms;
-  double vad_ms, diarize_ms, voice_ms, write_ms, wait_ms;
+  double asr_ms, vad_ms, diarize_ms, voice_ms, language_ms, report_ms, write_ms, wait_ms;
 } vm_job_times;
 
 typedef struct vm_job {
@@ -56,7 +60,9 @@ typedef struct vm_job {
   vm_level_stats levels;
   vm_job_times t;
   json_t *outputs;           /* kind → path relative to OUT (owned) */
-  char json_sha[VM_SHA256_HEX_LEN + 1];
+  json_t *output_sha;        /* kind → SHA-256 hex of that output (owned) */
+  vm_transcript *transcript; /* from a transcript file or the engine; owned */
+  char *transcript_path;     /* the transcript file read, or NULL (owned) */
 
   /* coordinator bookkeeping */
   int resolved;
@@ -68,6 +74,9 @@ typedef struct vm_stage_ctx {
   const char *out_dir;
   vm_queue *q_jobs, *q_audio, *q_done;
   atomic_int cancel;         /* set by the coordinator on stop */
+  vm_lang_db *lang_db;       /* pattern database, read-only, shared */
+  vm_asr_engine *asr;        /* Whisper engine (--model) or NULL; one */
+  pthread_mutex_t asr_lock;  /*   transcription at a time, --threads wide */
 } vm_stage_ctx;
 
 /* Thread bodies (arg: vm_stage_ctx *). */
@@ -76,6 +85,16 @@ void *vm__stage_analysis_main(void *arg);
 
 /* Builds the per-file result JSON (new reference); an is the job's
  * analysis (its objects are borrowed). */
-json_t *vm__result_json(const vm_job *job, const vm_analysis *an, const char *version);
+json_t *vm__result_json(const vm_job *job, const vm_analysis *an, json_t *language,
+                        const vm_stage_ctx *c);
+
+/* outputs.c: write OUT/<stem>.<ext> atomically and record it under kind
+ * in j->outputs and its SHA-256 in j->output_sha. On failure j->err says
+ * why. */
+int vm__output_write_bytes(vm_stage_ctx *c, vm_job *j, const char *kind, const char *ext,
+                           const void *data, size_t n);
+int vm__output_write_json(vm_stage_ctx *c, vm_job *j, const char *kind, const json_t *doc);
+/* .txt, .srt and .vtt of j->transcript (nothing when there is none). */
+int vm__output_write_transcripts(vm_stage_ctx *c, vm_job *j);
 
 #endif /* VM_PIPELINE_IMPL_H */

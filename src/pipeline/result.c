@@ -80,7 +80,35 @@ static json_t *stage(const char *status, double ms, const char *reason) {
   return o;
 }
 
-static json_t *stages_json(const vm_job *j) {
+/* Where the transcript came from, or why there is none. */
+static json_t *transcription_stage(const vm_job *j, const vm_run_opts *opts) {
+  const char *transcripts_dir = opts->transcripts_dir;
+  if (j->transcript && !j->transcript_path) {
+    json_t *o = stage("done", j->t.asr_ms, NULL);
+    json_object_set_new(o, "source", json_string("whisper"));
+    json_object_set_new(o, "model", vm_json_string_lossy(opts->model_path));
+    return o;
+  }
+  if (j->transcript && j->transcript_path) {
+    json_t *o = stage("done", -1, NULL);
+    json_object_set_new(o, "source", json_string("file"));
+    json_object_set_new(o, "path", vm_json_string_lossy(j->transcript_path));
+    return o;
+  }
+  if (transcripts_dir) {
+    json_t *o = stage("skipped", -1, "no transcript file for this recording (.srt, .vtt or "
+                                     ".json) in the --transcripts folder");
+    json_object_set_new(o, "searched", vm_json_string_lossy(transcripts_dir));
+    return o;
+  }
+  if (opts->model_path)
+    return stage("skipped", j->t.asr_ms, "no speech found by the voice activity detector");
+  return stage("skipped", -1,
+               "neither a Whisper model (--model) nor a transcript folder (--transcripts) "
+               "was given");
+}
+
+static json_t *stages_json(const vm_job *j, const vm_run_opts *opts) {
   json_t *o = json_object();
   json_object_set_new(o, "hash", stage("done", j->t.hash_ms, NULL));
   json_object_set_new(o, "decode", stage("done", j->t.decode_ms, NULL));
@@ -89,20 +117,34 @@ static json_t *stages_json(const vm_job *j) {
   json_object_set_new(o, "vad", stage("done", j->t.vad_ms, NULL));
   json_object_set_new(o, "diarization", stage("done", j->t.diarize_ms, NULL));
   json_object_set_new(o, "voice", stage("done", j->t.voice_ms, NULL));
-  json_object_set_new(o, "transcription",
-                      stage("skipped", -1,
-                            "no speech-to-text engine in this version of "
-                            "voiceman (no Whisper model was run)"));
+  json_object_set_new(o, "transcription", transcription_stage(j, opts));
+  json_object_set_new(o, "language",
+                      j->transcript ? stage("done", j->t.language_ms, NULL)
+                                    : stage("skipped", -1, "no transcript"));
   return o;
 }
 
-json_t *vm__result_json(const vm_job *j, const vm_analysis *an, const char *version) {
+/* What produced this result: program, model and pattern database. */
+static json_t *versions_json(const vm_job *j, const vm_stage_ctx *c) {
+  json_t *o = json_object();
+  json_object_set_new(o, "voiceman", json_string(c->opts->version));
+  json_object_set_new(o, "model", j->transcript && !j->transcript_path && c->opts->model_path
+                                      ? vm_json_string_lossy(c->opts->model_path)
+                                      : json_null());
+  json_object_set_new(o, "patterns",
+                      c->lang_db ? json_string(vm_lang_db_version(c->lang_db)) : json_null());
+  return o;
+}
+
+json_t *vm__result_json(const vm_job *j, const vm_analysis *an, json_t *language,
+                        const vm_stage_ctx *c) {
+  const vm_run_opts *opts = c->opts;
   char now[32];
   vm_time_iso_utc(vm_time_unix_ms(), now);
   json_t *o = json_object();
   if (!o) return NULL;
   json_object_set_new(o, "schema", json_string(VM_RESULT_SCHEMA));
-  json_object_set_new(o, "voiceman_version", json_string(version));
+  json_object_set_new(o, "voiceman_version", json_string(opts->version));
   json_object_set_new(o, "run_id", json_integer(j->run_id));
   json_object_set_new(o, "processed_at", json_string(now));
   json_object_set_new(o, "input", input_json(j));
@@ -115,6 +157,12 @@ json_t *vm__result_json(const vm_job *j, const vm_analysis *an, const char *vers
   json_object_set_new(o, "diarization", json_incref(an->diarization));
   json_object_set_new(o, "speakers", json_incref(an->speakers));
   json_object_set_new(o, "segments", json_incref(an->segments));
-  json_object_set_new(o, "stages", stages_json(j));
+  json_object_set_new(o, "escalation", json_incref(an->escalation));
+  json_object_set_new(o, "contours", json_incref(an->contours));
+  json_object_set_new(o, "transcript",
+                      j->transcript ? vm_transcript_to_json(j->transcript) : json_null());
+  json_object_set_new(o, "language", language ? json_incref(language) : json_null());
+  json_object_set_new(o, "versions", versions_json(j, c));
+  json_object_set_new(o, "stages", stages_json(j, opts));
   return o;
 }

@@ -17,7 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chunker.h"
 #include "dsp_stats.h"
+#include "report_html.h"
+#include "vad.h"
 #include "pipeline_impl.h"
 #include "vm_alloc.h"
 #include "vm_fs.h"
@@ -98,50 +101,149 @@ void *vm__stage_preprocess_main(void *arg) {
   return NULL;
 }
 
-/* Writes OUT/<stem>.json; records it in j->outputs. */
-static int write_result(vm_stage_ctx *c, vm_job *j, const vm_analysis *an) {
-  int rc = VM_OK;
-  char *rel = vm_asprintf("%s.json", j->stem);
-  char *path = rel ? vm_path_join(c->out_dir, rel) : NULL;
-  char *dir = path ? vm_strdup(path) : NULL;
-  json_t *res = NULL;
-  if (!dir) {
+/* The transcript file of this input under --transcripts DIR, if any: for
+ * the input <root>/a/b.m4a it is DIR/a/b.srt, .vtt or .json. None is not
+ * an error (the stage is reported as skipped); a broken one fails the
+ * file, so that the analyst fixes it and the rerun picks the file up. */
+static int load_transcript(vm_stage_ctx *c, vm_job *j) {
+  const char *dir = c->opts->transcripts_dir, *rel = strchr(j->in->root_rel, '/');
+  char *path = NULL;
+  vm_err e;
+  if (!dir) return VM_OK;
+  int rc = vm_transcript_find(dir, rel ? rel + 1 : j->in->root_rel, &path);
+  if (rc == VM_ENOENT) return VM_OK;
+  if (rc != VM_OK) return vm_err_set(&j->err, rc, "out of memory");
+  rc = vm_transcript_load(path, &j->transcript, &e);
+  if (rc != VM_OK) {
+    vm_err_set(&j->err, rc, "transcript %s: %s", path, vm_err_text(&e));
+    vm_free(path);
+    return rc;
+  }
+  j->transcript_path = path;
+  return VM_OK;
+}
+
+/* Speech-to-text with the run's Whisper engine (--model), when no
+ * transcript file was found: the voice activity detector's chunks (at
+ * most 30 s, cut in pauses) are transcribed in batches, never conditioned
+ * on each other, and their timestamps mapped back to the recording. A
+ * recording without speech costs no transcription at all. */
+static int transcribe(vm_stage_ctx *c, vm_job *j) {
+  vm_vad_result *vad = NULL;
+  vm_chunk_plan *plan = NULL;
+  vm_asr_chunk *ch = NULL;
+  vm_transcript *tr[1] = {NULL};
+  int rc;
+  if (!c->asr || j->transcript) return VM_OK;
+  double t0 = vm_time_mono();
+  if ((rc = vm_vad_run(j->audio.samples, j->audio.n_samples, j->audio.sample_rate_hz, NULL,
+                       &vad)) != VM_OK ||
+      (rc = vm_chunker_plan(vad, NULL, &plan)) != VM_OK) {
+    vm_err_set(&j->err, rc, "voice activity detection before transcription failed");
+    goto out;
+  }
+  if (plan->n_chunks == 0) goto out;
+  if (!(ch = vm_calloc(plan->n_chunks, sizeof *ch))) {
     rc = vm_err_set(&j->err, VM_ENOMEM, "out of memory");
     goto out;
   }
-  *strrchr(dir, '/') = '\0';
-  if ((rc = vm_fs_mkdir_p(dir, &j->err)) != VM_OK) goto out;
-  res = vm__result_json(j, an, c->opts->version);
-  if (!res) {
-    rc = vm_err_set(&j->err, VM_ENOMEM, "out of memory building the result");
-    goto out;
+  for (size_t i = 0; i < plan->n_chunks; i++) {
+    const vm_chunk *k = &plan->chunks[i];
+    ch[i] = (vm_asr_chunk){0, k->offset_s, j->audio.samples + k->start_sample,
+                           k->end_sample - k->start_sample};
   }
-  if ((rc = vm_json_write_atomic(path, res, j->json_sha, &j->err)) != VM_OK)
-    goto out;
-  json_object_set_new(j->outputs, "json", json_string(rel));
+  vm_asr_opts o = vm_asr_opts_default();
+  o.language = c->opts->language;
+  o.cancel = &c->cancel;
+  o.dec.beam_size = c->opts->beam_size > 0 ? c->opts->beam_size : o.dec.beam_size;
+  vm_err e;
+  pthread_mutex_lock(&c->asr_lock);
+  rc = vm_asr_transcribe_chunks(c->asr, ch, plan->n_chunks, &o, 1, tr, &e);
+  pthread_mutex_unlock(&c->asr_lock);
+  if (rc == VM_OK) j->transcript = tr[0];
+  else if (rc != VM_ECANCELED) vm_err_set(&j->err, rc, "transcription: %s", vm_err_text(&e));
 out:
-  json_decref(res);
-  vm_free(dir);
-  vm_free(path);
-  vm_free(rel);
+  j->t.asr_ms = (vm_time_mono() - t0) * 1e3;
+  vm_free(ch);
+  vm_chunk_plan_destroy(plan);
+  vm_vad_result_destroy(vad);
   return rc;
 }
 
-static void analyse_one(vm_stage_ctx *c, vm_job *j) {
-  vm_analysis an;
-  vm_analysis_opts ao;
-  j->t.wait_ms = (vm_time_mono() - j->queued_at) * 1e3;
-  if (canceled(c)) return finish(c, j, VM_JOB_CANCELED);
-  vm_analysis_opts_default(&ao);
-  if (c->opts->pitch_floor_hz > 0) ao.pitch_floor_hz = c->opts->pitch_floor_hz;
-  if (c->opts->pitch_ceiling_hz > 0) ao.pitch_ceiling_hz = c->opts->pitch_ceiling_hz;
-  ao.n_speakers = c->opts->n_speakers;
-  int rc = vm_analysis_run(j->audio.samples, j->audio.n_samples, j->audio.sample_rate_hz,
-                           j->audio.channel[0], j->audio.channel[1], &ao, &an, &j->err);
-  j->t.vad_ms = an.vad_ms;
-  j->t.diarize_ms = an.diarize_ms;
-  j->t.voice_ms = an.voice_ms;
-  /* the samples are no longer needed: release them before writing */
+/* Language forensics over the (diarized) transcript, with each segment's
+ * prosodic arousal and stress index from the voice analysis. */
+static int analyse_language(vm_stage_ctx *c, vm_job *j, const vm_analysis *an,
+                            json_t **out) {
+  vm_lang_voice *v = NULL;
+  vm_lang_opts o;
+  vm_err e;
+  *out = NULL;
+  if (!j->transcript || !c->lang_db) return VM_OK;
+  double t0 = vm_time_mono();
+  size_t n = j->transcript->n_segments;
+  if (an->seg_arousal && an->n_seg == n && n > 0) {
+    if (!(v = vm_malloc(n * sizeof *v))) return vm_err_set(&j->err, VM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) v[i] = (vm_lang_voice){an->seg_arousal[i], an->seg_stress[i]};
+  }
+  vm_lang_opts_init(&o);
+  int rc = vm_lang_analyze(c->lang_db, j->transcript, v, &o, out, &e);
+  if (rc != VM_OK) vm_err_set(&j->err, rc, "language analysis: %s", vm_err_text(&e));
+  vm_free(v);
+  j->t.language_ms = (vm_time_mono() - t0) * 1e3;
+  return rc;
+}
+
+/* OUT/<stem>.html from the result (and .pdf with --pdf); written last so
+ * that it can list the hashes of the other outputs. A PDF that cannot be
+ * printed is a warning, not a failed file: the HTML is the report. */
+static int write_report(vm_stage_ctx *c, vm_job *j, const json_t *res) {
+  char *html = NULL;
+  size_t n = 0;
+  vm_err e;
+  double t0 = vm_time_mono();
+  vm_report_ctx rc_ = {c->opts->version, j->output_sha, j->outputs, NULL};
+  int rc = vm_report_html_render(res, &rc_, &html, &n, &e);
+  if (rc != VM_OK) return vm_err_set(&j->err, rc, "report: %s", vm_err_text(&e));
+  rc = vm__output_write_bytes(c, j, "html", "html", html, n);
+  vm_free(html);
+  if (rc == VM_OK && c->opts->pdf) {
+    char *hrel = vm_asprintf("%s.html", j->stem), *prel = vm_asprintf("%s.pdf", j->stem);
+    char *hp = hrel ? vm_path_join(c->out_dir, hrel) : NULL;
+    char *pp = prel ? vm_path_join(c->out_dir, prel) : NULL;
+    uint8_t d[VM_SHA256_LEN];
+    char sha[VM_SHA256_HEX_LEN + 1];
+    if (hp && pp && vm_report_pdf_print(hp, pp, &e) == VM_OK &&
+        vm_sha256_file(pp, d, NULL, &e) == VM_OK) {
+      vm_sha256_hex(d, sha);
+      json_object_set_new(j->outputs, "pdf", json_string(prel));
+      json_object_set_new(j->output_sha, "pdf", json_string(sha));
+    } else {
+      VM_WARN("%s: no PDF: %s", j->in->display, vm_err_text(&e));
+    }
+    vm_free(hrel);
+    vm_free(prel);
+    vm_free(hp);
+    vm_free(pp);
+  }
+  j->t.report_ms = (vm_time_mono() - t0) * 1e3;
+  return rc;
+}
+
+/* Writes the result JSON, the transcript views and the report; records
+ * them in j->outputs and j->output_sha. */
+static int write_outputs(vm_stage_ctx *c, vm_job *j, const vm_analysis *an, json_t *lang) {
+  json_t *res = vm__result_json(j, an, lang, c);
+  if (!res) return vm_err_set(&j->err, VM_ENOMEM, "out of memory building the result");
+  int rc = vm__output_write_json(c, j, "json", res);
+  if (rc == VM_OK) rc = vm__output_write_transcripts(c, j);
+  if (rc == VM_OK && c->opts->html) rc = write_report(c, j, res);
+  json_decref(res);
+  return rc;
+}
+
+/* The samples are no longer needed once analysed: release them before
+ * writing, keeping the facts the result reports. */
+static void release_audio(vm_job *j) {
   vm_audio_facts facts = j->audio.facts;
   size_t n = j->audio.n_samples;
   int rate = j->audio.sample_rate_hz, stereo = j->audio.channel[0] != NULL;
@@ -150,12 +252,39 @@ static void analyse_one(vm_stage_ctx *c, vm_job *j) {
   j->audio.n_samples = n;
   j->audio.n_channel = stereo ? n : 0;
   j->audio.sample_rate_hz = rate;
+}
+
+static void analyse_one(vm_stage_ctx *c, vm_job *j) {
+  vm_analysis an;
+  vm_analysis_opts ao;
+  json_t *lang = NULL;
+  j->t.wait_ms = (vm_time_mono() - j->queued_at) * 1e3;
+  if (canceled(c)) return finish(c, j, VM_JOB_CANCELED);
+  if (load_transcript(c, j) != VM_OK) return finish(c, j, VM_JOB_FAILED);
+  int rc = transcribe(c, j);
+  if (rc == VM_ECANCELED) return finish(c, j, VM_JOB_CANCELED);
+  if (rc != VM_OK) return finish(c, j, VM_JOB_FAILED);
+  vm_analysis_opts_default(&ao);
+  if (c->opts->pitch_floor_hz > 0) ao.pitch_floor_hz = c->opts->pitch_floor_hz;
+  if (c->opts->pitch_ceiling_hz > 0) ao.pitch_ceiling_hz = c->opts->pitch_ceiling_hz;
+  ao.n_speakers = c->opts->n_speakers;
+  ao.transcript = j->transcript;
+  rc = vm_analysis_run(j->audio.samples, j->audio.n_samples, j->audio.sample_rate_hz,
+                       j->audio.channel[0], j->audio.channel[1], &ao, &an, &j->err);
+  j->t.vad_ms = an.vad_ms;
+  j->t.diarize_ms = an.diarize_ms;
+  j->t.voice_ms = an.voice_ms;
+  release_audio(j);
   if (rc != VM_OK) return finish(c, j, VM_JOB_FAILED);
   if (!j->outputs) j->outputs = json_object();
+  if (!j->output_sha) j->output_sha = json_object();
+  rc = analyse_language(c, j, &an, &lang);
   double t0 = vm_time_mono();
-  rc = j->outputs ? write_result(c, j, &an)
-                  : vm_err_set(&j->err, VM_ENOMEM, "out of memory");
-  j->t.write_ms = (vm_time_mono() - t0) * 1e3;
+  if (rc == VM_OK)
+    rc = j->outputs && j->output_sha ? write_outputs(c, j, &an, lang)
+                                     : vm_err_set(&j->err, VM_ENOMEM, "out of memory");
+  j->t.write_ms = (vm_time_mono() - t0) * 1e3 - j->t.report_ms;
+  json_decref(lang);
   vm_analysis_deinit(&an);
   finish(c, j, rc == VM_OK ? VM_JOB_DONE : VM_JOB_FAILED);
 }
