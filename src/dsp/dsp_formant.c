@@ -39,17 +39,20 @@ static long gcd_l(long a, long b) {
   return a;
 }
 
-int vm__dsp_resample(const float *x, size_t n, int rate_in, int rate_out,
-                     float **out_y, size_t *out_n) {
-  *out_y = NULL, *out_n = 0;
-  size_t ny = (size_t)floor((double)n * rate_out / rate_in + 0.5);
-  float *y = vm_calloc(ny ? ny : 1, sizeof(float));
-  if (!y) return VM_ENOMEM;
-  if (rate_in == rate_out) {
-    if (n) memcpy(y, x, n * sizeof(float));
-    *out_y = y, *out_n = n;
-    return VM_OK;
-  }
+/* A block resampler: output block b (samples b*cout .. +cout) depends
+ * only on input samples around it, so the output can be produced block
+ * by block in order, with memory O(block). */
+typedef struct rs_stream {
+  const float *x;
+  size_t n, ny;
+  long L, M, cin, cout, min_, mout, nin, nout, nb;
+  vm__rfft fi, fo;
+} rs_stream;
+
+static int rs_init(rs_stream *r, const float *x, size_t n, int rate_in, int rate_out) {
+  memset(r, 0, sizeof *r);
+  r->x = x, r->n = n;
+  r->ny = (size_t)floor((double)n * rate_out / rate_in + 0.5);
   long g = gcd_l(rate_in, rate_out), L = rate_in / g, M = rate_out / g;
   /* A block is q L input / q M output samples (so bins map one to one),
    * of which 2 mg L are overlap. q is a power of two: FFTW then plans
@@ -58,33 +61,57 @@ int vm__dsp_resample(const float *x, size_t n, int rate_in, int rate_out,
   long mg = (2048 + L - 1) / L, q = 1;
   while (q * L <= 16384 || q <= 4 * mg) q *= 2;
   long k = q - 2 * mg;
-  long cin = k * L, cout = k * M, min_ = mg * L, mout = mg * M;
-  long nin = cin + 2 * min_, nout = cout + 2 * mout;
-  vm__rfft fi, fo;
-  memset(&fi, 0, sizeof fi), memset(&fo, 0, sizeof fo);
-  if (vm__dsp_rfft_init(&fi, (int)nin) || vm__dsp_rfft_init(&fo, (int)nout)) {
-    vm__dsp_rfft_deinit(&fi), vm__dsp_rfft_deinit(&fo), vm_free(y);
+  r->L = L, r->M = M, r->cin = k * L, r->cout = k * M, r->min_ = mg * L, r->mout = mg * M;
+  r->nin = r->cin + 2 * r->min_, r->nout = r->cout + 2 * r->mout;
+  r->nb = (r->nin < r->nout ? r->nin : r->nout) / 2; /* bins kept: 0 .. nb-1 */
+  if (rate_in == rate_out) return VM_OK;
+  if (vm__dsp_rfft_init(&r->fi, (int)r->nin) || vm__dsp_rfft_init(&r->fo, (int)r->nout)) {
+    vm__dsp_rfft_deinit(&r->fi), vm__dsp_rfft_deinit(&r->fo);
     return VM_ENOMEM;
   }
-  long nb = (nin < nout ? nin : nout) / 2; /* bins kept: 0 .. nb-1 */
-  float (*si)[2] = fi.spec, (*so)[2] = fo.spec; /* fftwf_complex is _Complex here */
-  for (long j0 = 0; j0 < (long)ny; j0 += cout) {
-    long s = (j0 / M) * L - min_; /* j0 is a multiple of cout, so of M */
-    for (long i = 0; i < nin; i++) {
-      long src = s + i;
-      fi.buf[i] = src >= 0 && src < (long)n ? x[src] : 0.0f;
-    }
-    vm__dsp_rfft_forward(&fi);
-    float scale = 1.0f / (float)nin;
-    for (long b = 0; b <= nout / 2; b++) {
-      so[b][0] = b < nb ? si[b][0] * scale : 0.0f;
-      so[b][1] = b < nb ? si[b][1] * scale : 0.0f;
-    }
-    vm__dsp_rfft_inverse(&fo);
-    for (long j = 0; j < cout && j0 + j < (long)ny; j++) y[j0 + j] = fo.buf[mout + j];
+  return VM_OK;
+}
+
+static void rs_deinit(rs_stream *r) {
+  vm__dsp_rfft_deinit(&r->fi), vm__dsp_rfft_deinit(&r->fo);
+}
+
+/* Writes output samples j0 .. min(j0 + cout, ny) - 1 to y (j0 a multiple
+ * of cout); returns how many. */
+static long rs_block(rs_stream *r, long j0, float *y) {
+  long m = r->cout < (long)r->ny - j0 ? r->cout : (long)r->ny - j0;
+  if (m <= 0) return 0;
+  if (r->L == r->M) {
+    memcpy(y, r->x + j0, (size_t)m * sizeof(float));
+    return m;
   }
-  vm__dsp_rfft_deinit(&fi), vm__dsp_rfft_deinit(&fo);
-  *out_y = y, *out_n = ny;
+  long s = (j0 / r->M) * r->L - r->min_; /* j0 is a multiple of cout, so of M */
+  for (long i = 0; i < r->nin; i++) {
+    long src = s + i;
+    r->fi.buf[i] = src >= 0 && src < (long)r->n ? r->x[src] : 0.0f;
+  }
+  vm__dsp_rfft_forward(&r->fi);
+  float (*si)[2] = r->fi.spec, (*so)[2] = r->fo.spec; /* fftwf_complex is _Complex here */
+  float scale = 1.0f / (float)r->nin;
+  for (long b = 0; b <= r->nout / 2; b++) {
+    so[b][0] = b < r->nb ? si[b][0] * scale : 0.0f;
+    so[b][1] = b < r->nb ? si[b][1] * scale : 0.0f;
+  }
+  vm__dsp_rfft_inverse(&r->fo);
+  memcpy(y, r->fo.buf + r->mout, (size_t)m * sizeof(float));
+  return m;
+}
+
+int vm__dsp_resample(const float *x, size_t n, int rate_in, int rate_out,
+                     float **out_y, size_t *out_n) {
+  *out_y = NULL, *out_n = 0;
+  rs_stream r;
+  if (rs_init(&r, x, n, rate_in, rate_out)) return VM_ENOMEM;
+  float *y = vm_calloc(r.ny ? r.ny : 1, sizeof(float));
+  if (!y) { rs_deinit(&r); return VM_ENOMEM; }
+  for (long j0 = 0; j0 < (long)r.ny; j0 += r.cout) rs_block(&r, j0, y + j0);
+  rs_deinit(&r);
+  *out_y = y, *out_n = r.ny;
   return VM_OK;
 }
 
@@ -237,18 +264,20 @@ typedef struct fctx {
   double *window, *frame, *a, *b1, *b2, *aa;
 } fctx;
 
-static void frame_formants(fctx *c, const float *y, long ny, long start, double nyq,
+/* y holds samples base .. of the resampled, pre-emphasised signal (of
+ * ny in all); the frame's samples must be in it. */
+static void frame_formants(fctx *c, const float *yb, long base, long ny, long start, double nyq,
                            vm_formant_track *t, size_t iframe) {
   float *fq = t->freq_hz + iframe * VM_FORMANT_MAX, *bw = t->bw_hz + iframe * VM_FORMANT_MAX;
   for (int k = 0; k < VM_FORMANT_MAX; k++) fq[k] = bw[k] = NAN;
   t->n_formants[iframe] = 0;
   long end = start + c->nsamp - 1, s0 = start < 0 ? 0 : start, e0 = end > ny - 1 ? ny - 1 : end;
   double peak = 0;
-  for (long i = s0; i <= e0; i++) if (fabsf(y[i]) > peak) peak = fabsf(y[i]);
+  for (long i = s0; i <= e0; i++) if (fabsf(yb[i - base]) > peak) peak = fabsf(yb[i - base]);
   if (peak == 0) return;
   for (long j = 0; j < c->nsamp; j++) {
     long i = s0 + j;
-    c->frame[j] = i < ny ? y[i] * c->window[j] : 0.0;
+    c->frame[j] = i < ny ? yb[i - base] * c->window[j] : 0.0;
   }
   memset(c->aa, 0, sizeof(double) * (size_t)(c->order + 1));
   if (!burg(c->frame, e0 - s0 + 1, c->order, c->a, c->b1, c->b2, c->aa)) return;
@@ -301,6 +330,38 @@ int vm_dsp_formant_create(const float *x, size_t n, int rate_hz,
   return vm_dsp_formant_create_sparse(x, n, rate_hz, p, NULL, NULL, out, err);
 }
 
+/* The resampled, pre-emphasised signal, produced block by block into a
+ * sliding buffer that holds [base, base + len): memory O(block + frame)
+ * whatever the length. Pre-emphasis y[i] -= alpha y[i-1] uses the
+ * sample before it (y[0] unchanged), exactly as on the whole signal. */
+typedef struct ybuf {
+  rs_stream rs;
+  float *buf;
+  long cap, base, len, produced;
+  float prev;
+  double alpha;
+} ybuf;
+
+/* Makes samples [lo, hi) available (lo never decreases between calls). */
+static void ybuf_need(ybuf *b, long lo, long hi) {
+  while (b->produced < hi) {
+    if (b->produced - b->base + b->rs.cout > b->cap) { /* drop what no frame needs */
+      long keep = lo < b->produced ? lo : b->produced, drop = keep - b->base;
+      memmove(b->buf, b->buf + drop, (size_t)(b->len - drop) * sizeof(float));
+      b->base = keep, b->len -= drop;
+    }
+    float *y = b->buf + (b->produced - b->base);
+    long m = rs_block(&b->rs, b->produced, y);
+    for (long i = 0; i < m; i++) {
+      float orig = y[i];
+      if (b->produced + i > 0) y[i] -= (float)(b->alpha * b->prev);
+      b->prev = orig;
+    }
+    b->produced += m, b->len += m;
+    if (m == 0) break;
+  }
+}
+
 int vm_dsp_formant_create_sparse(const float *x, size_t n, int rate_hz,
                                  const vm_formant_params *p,
                                  vm_formant_want_fn want, void *want_arg,
@@ -310,16 +371,16 @@ int vm_dsp_formant_create_sparse(const float *x, size_t n, int rate_hz,
       !(p->max_formant_hz > 0) || !(p->window_s > 0) || p->time_step_s < 0)
     return vm_err_set(err, VM_EINVAL, "formant: invalid parameters");
   int rate_out = (int)floor(2.0 * p->max_formant_hz + 0.5);
-  float *y = NULL;
-  size_t ny = 0;
+  ybuf yb;
+  memset(&yb, 0, sizeof yb);
   vm_formant_track *t = NULL;
   fctx c;
   memset(&c, 0, sizeof c);
   c.p = p, c.order = 2 * p->max_formants;
-  if (vm__dsp_resample(x, n, rate_hz, rate_out, &y, &ny)) goto nomem;
+  if (rs_init(&yb.rs, x, n, rate_hz, rate_out)) goto nomem;
+  size_t ny = yb.rs.ny;
   double dx = 1.0 / rate_out, x1 = 0.5 / rate_hz, nyq = 0.5 * rate_out;
-  double alpha = exp(-2.0 * M_PI * p->preemphasis_from_hz * dx);
-  for (size_t i = ny; i-- > 1;) y[i] -= (float)(alpha * y[i - 1]);
+  yb.alpha = exp(-2.0 * M_PI * p->preemphasis_from_hz * dx);
   double dt = p->time_step_s > 0 ? p->time_step_s : p->window_s / 4.0;
   double dur = (double)ny * dx, dtw = 2.0 * p->window_s;
   c.nsamp = (long)floor(dtw / dx);
@@ -333,13 +394,15 @@ int vm_dsp_formant_create_sparse(const float *x, size_t n, int rate_hz,
   if (track_alloc(nf, &t)) goto nomem;
   t->t0_s = t1, t->dt_s = dt;
   size_t ns = (size_t)(c.nsamp > 0 ? c.nsamp : 1);
+  yb.cap = yb.rs.cout + (long)ns + 1;
+  yb.buf = vm_malloc(sizeof(float) * (size_t)yb.cap);
   c.window = vm_malloc(sizeof(double) * ns);
   c.frame = vm_malloc(sizeof(double) * ns);
   c.b1 = vm_malloc(sizeof(double) * ns);
   c.b2 = vm_malloc(sizeof(double) * ns);
   c.a = vm_calloc((size_t)c.order + 1, sizeof(double));
   c.aa = vm_calloc((size_t)c.order + 1, sizeof(double));
-  if (!c.window || !c.frame || !c.b1 || !c.b2 || !c.a || !c.aa) goto nomem;
+  if (!yb.buf || !c.window || !c.frame || !c.b1 || !c.b2 || !c.a || !c.aa) goto nomem;
   double imid = 0.5 * (c.nsamp + 1), edge = exp(-12.0);
   for (long i = 1; i <= c.nsamp; i++)
     c.window[i - 1] = (exp(-48.0 * (i - imid) * (i - imid) / (c.nsamp + 1) / (c.nsamp + 1)) - edge) / (1 - edge);
@@ -350,8 +413,10 @@ int vm_dsp_formant_create_sparse(const float *x, size_t n, int rate_hz,
       t->n_formants[k] = 0;
       continue;
     }
-    long left = (long)floor((tt - x1) / dx);
-    frame_formants(&c, y, (long)ny, left + 1 - half, nyq, t, k);
+    long left = (long)floor((tt - x1) / dx), start = left + 1 - half, lo = start < 0 ? 0 : start;
+    long hi = lo + c.nsamp < (long)ny ? lo + c.nsamp : (long)ny;
+    ybuf_need(&yb, lo, hi);
+    frame_formants(&c, yb.buf, yb.base, (long)ny, start, nyq, t, k);
   }
   int rc = VM_OK;
   goto out;
@@ -360,7 +425,8 @@ nomem:
   vm_dsp_formant_destroy(t);
   t = NULL;
 out:
-  vm_free(y);
+  rs_deinit(&yb.rs);
+  vm_free(yb.buf);
   vm_free(c.window), vm_free(c.frame), vm_free(c.b1), vm_free(c.b2);
   vm_free(c.a), vm_free(c.aa);
   *out = t;

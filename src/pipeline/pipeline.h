@@ -5,8 +5,11 @@
  *
  *   coordinator (the caller's thread) ── q_jobs ──► preprocess workers
  *     (hash, decode, resample, normalise) ── q_audio (bounded by audio
- *     seconds) ──► analysis workers (levels, result JSON) ── q_done ──►
- *   coordinator (store, audit log, batches, progress, summary.json)
+ *     seconds) ──► analysis workers (transcript from a file or the Whisper
+ *     engine, VAD, diarization, voice measures, language forensics,
+ *     outputs) ── q_done ──►
+ *   coordinator (store, audit log, batches, progress, summary.json,
+ *   index.html)
  *
  * Only the coordinator touches the store and the audit log. Every output is
  * written atomically; a file is "completed" in the store only after all its

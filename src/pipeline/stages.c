@@ -4,8 +4,11 @@
  * store says it was completed with this very content, stop there (skipped);
  * else decode to 16 kHz mono (and the two channels apart, for stereo
  * recordings), measure levels, loudness-normalise, and pass the audio on.
- * Analysis: VAD, diarization and voice measures (analysis.c), then the
- * result JSON, written atomically.
+ * Analysis: the transcript (a file under --transcripts, else the Whisper
+ * engine on the voice activity detector's chunks), VAD, diarization and
+ * voice measures (analysis*.c), the language forensics, then the outputs
+ * (outputs.c): result JSON, transcript views, HTML report, each written
+ * atomically.
  *
  * Neither stage touches the store or the audit log: results travel back to
  * the coordinator in the job. A job is never lost: every pop ends in
