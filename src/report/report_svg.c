@@ -316,6 +316,14 @@ static void contour_plot(vm__rctx *c, const char *key, const char *title, const 
     vm__hb_put(b, "<p class=\"na\">" VM__NA " (유성 구간 없음)</p>");
     goto out;
   }
+  /* Intensity falls by 100 dB and more into the near-silence between
+   * words; showing that would flatten the speech. The axis spans the top
+   * 60 dB and lower values are drawn at its floor. */
+  if (!strcmp(key, "intensity_db") && lo < hi - 60) {
+    lo = hi - 60;
+    for (size_t k = 0; k < m; k++)
+      if (isfinite(ov[k]) && ov[k] < lo) ov[k] = lo;
+  }
   double ylo, yhi, ystep;
   y_range(lo, hi, &ylo, &yhi, &ystep);
   double t_max = isfinite(c->duration_s) ? fmax(c->duration_s, (double)n * step) : (double)n * step;
