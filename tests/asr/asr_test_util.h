@@ -88,6 +88,45 @@ static inline double *asr_test_read_block(FILE *f, size_t *out_n) {
   return d;
 }
 
+/* The reference's view of one chunk: mel, encoder output and the logits
+ * of every token position. */
+typedef struct asr_test_ref {
+  double *mel, *enc, *logits;
+  size_t n_mel, n_enc, n_logits;
+} asr_test_ref;
+
+static inline void asr_test_ref_free(asr_test_ref *r) {
+  vm_free(r->mel);
+  vm_free(r->enc);
+  vm_free(r->logits);
+}
+
+/* Runs tests/asr/ref_whisper.py on model with pcm (n samples, written to
+ * VM_BINARY_DIR/asr_test/<tag>.f32) and the token prompt tok[0..n_tok).
+ * OUT: *r (asr_test_ref_free). Returns 0, or -1 on any failure. */
+static inline int asr_test_run_ref(const char *model, const float *pcm, size_t n,
+                                   const int32_t *tok, int n_tok, const char *tag,
+                                   asr_test_ref *r) {
+  char pcm_path[512], out_path[512], cmd[2048], toks[256] = "";
+  snprintf(pcm_path, sizeof pcm_path, "%s/asr_test/%s.f32", VM_BINARY_DIR, tag);
+  snprintf(out_path, sizeof out_path, "%s/asr_test/%s.ref", VM_BINARY_DIR, tag);
+  FILE *f = fopen(pcm_path, "wb");
+  if (!f) return -1;
+  fwrite(pcm, sizeof(float), n, f);
+  fclose(f);
+  for (int i = 0; i < n_tok; i++)
+    snprintf(toks + strlen(toks), sizeof toks - strlen(toks), "%s%d", i ? "," : "", tok[i]);
+  snprintf(cmd, sizeof cmd, "%s %s %s --audio %s --tokens %s --out %s", VM_PYTHON_BIN,
+           ASR_TEST_REF, model, pcm_path, toks, out_path);
+  if (system(cmd) != 0) return -1;
+  if (!(f = fopen(out_path, "rb"))) return -1;
+  r->mel = asr_test_read_block(f, &r->n_mel);
+  r->enc = asr_test_read_block(f, &r->n_enc);
+  r->logits = asr_test_read_block(f, &r->n_logits);
+  fclose(f);
+  return r->mel && r->enc && r->logits ? 0 : -1;
+}
+
 /* max |a - b| / max |b| */
 static inline double asr_test_rel_err(const float *a, const double *b, size_t n,
                                       double *out_max_abs) {

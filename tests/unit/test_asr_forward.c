@@ -22,40 +22,6 @@
 
 #define N_TOK 6
 
-typedef struct ref_out {
-  double *mel, *enc, *logits;
-  size_t n_mel, n_enc, n_logits;
-} ref_out;
-
-static void ref_free(ref_out *r) {
-  vm_free(r->mel);
-  vm_free(r->enc);
-  vm_free(r->logits);
-}
-
-static int run_ref(const char *model, const float *pcm, size_t n, const int32_t *tok,
-                   int n_tok, const char *tag, ref_out *r) {
-  char pcm_path[512], out_path[512], cmd[2048], toks[256] = "";
-  snprintf(pcm_path, sizeof pcm_path, "%s/asr_test/%s.f32", VM_BINARY_DIR, tag);
-  snprintf(out_path, sizeof out_path, "%s/asr_test/%s.ref", VM_BINARY_DIR, tag);
-  FILE *f = fopen(pcm_path, "wb");
-  if (!f) return -1;
-  fwrite(pcm, sizeof(float), n, f);
-  fclose(f);
-  for (int i = 0; i < n_tok; i++)
-    snprintf(toks + strlen(toks), sizeof toks - strlen(toks), "%s%d", i ? "," : "", tok[i]);
-  snprintf(cmd, sizeof cmd, "%s %s %s --audio %s --tokens %s --out %s", VM_PYTHON_BIN,
-           ASR_TEST_REF, model, pcm_path, toks, out_path);
-  if (system(cmd) != 0) return -1;
-  f = fopen(out_path, "rb");
-  if (!f) return -1;
-  r->mel = asr_test_read_block(f, &r->n_mel);
-  r->enc = asr_test_read_block(f, &r->n_enc);
-  r->logits = asr_test_read_block(f, &r->n_logits);
-  fclose(f);
-  return r->mel && r->enc && r->logits ? 0 : -1;
-}
-
 static int check_type(int32_t wtype, const char *name) {
   vm_asr_gen_opts o;
   asr_test_tiny_opts(&o, wtype, 42);
@@ -103,10 +69,10 @@ static int check_type(int32_t wtype, const char *name) {
   const float *enc = vm_asr_state_encoder_output(st);
   size_t n_enc = (size_t)hp->n_audio_ctx * (size_t)hp->n_audio_state;
   for (int b = 0; b < 2; b++) {
-    ref_out r = {0};
+    asr_test_ref r = {0};
     char tag[64];
     snprintf(tag, sizeof tag, "%s_%d", name, b);
-    ASSERT_OK(run_ref(path, pcm[b], n_audio[b], tok[b], N_TOK, tag, &r));
+    ASSERT_OK(asr_test_run_ref(path, pcm[b], n_audio[b], tok[b], N_TOK, tag, &r));
     ASSERT_EQ(r.n_mel, per_chunk);
     ASSERT_EQ(r.n_enc, n_enc);
     ASSERT_EQ(r.n_logits, N_TOK * V);
@@ -117,7 +83,7 @@ static int check_type(int32_t wtype, const char *name) {
                                       &log_abs);
     printf("%s chunk %d: mel max-abs %.3g; encoder max-abs %.3g rel %.3g; logits "
            "max-abs %.3g rel %.3g\n", name, b, mel_abs, enc_abs, enc_rel, log_abs, log_rel);
-    ref_free(&r);
+    asr_test_ref_free(&r);
     ASSERT(mel_abs <= 2e-4);
     ASSERT(enc_rel <= 1e-4);
     ASSERT(log_rel <= 1e-4);

@@ -19,31 +19,6 @@
 
 #define N_TOK 6
 
-static int run_ref(const char *model, const float *pcm, size_t n, const int32_t *tok,
-                   const char *tag, double **out_enc, size_t *n_enc, double **out_log,
-                   size_t *n_log) {
-  char pcm_path[512], out_path[512], cmd[2048], toks[256] = "";
-  snprintf(pcm_path, sizeof pcm_path, "%s/asr_test/%s.f32", VM_BINARY_DIR, tag);
-  snprintf(out_path, sizeof out_path, "%s/asr_test/%s.ref", VM_BINARY_DIR, tag);
-  FILE *f = fopen(pcm_path, "wb");
-  if (!f) return -1;
-  fwrite(pcm, sizeof(float), n, f);
-  fclose(f);
-  for (int i = 0; i < N_TOK; i++)
-    snprintf(toks + strlen(toks), sizeof toks - strlen(toks), "%s%d", i ? "," : "", tok[i]);
-  snprintf(cmd, sizeof cmd, "%s %s %s --audio %s --tokens %s --out %s", VM_PYTHON_BIN,
-           ASR_TEST_REF, model, pcm_path, toks, out_path);
-  if (system(cmd) != 0) return -1;
-  if (!(f = fopen(out_path, "rb"))) return -1;
-  size_t n_mel = 0;
-  double *mel = asr_test_read_block(f, &n_mel);
-  *out_enc = asr_test_read_block(f, n_enc);
-  *out_log = asr_test_read_block(f, n_log);
-  fclose(f);
-  vm_free(mel);
-  return *out_enc && *out_log ? 0 : -1;
-}
-
 static int check_dims(int state, int heads, int layers, int32_t wtype, const char *name) {
   vm_asr_gen_opts o;
   asr_test_tiny_opts(&o, wtype, 7);
@@ -77,19 +52,19 @@ static int check_dims(int state, int heads, int layers, int32_t wtype, const cha
     ASSERT_OK(vm_asr_state_decode(st, &tok[k], 1, k, &err));
     memcpy(logits + (size_t)k * V, vm_asr_state_logits(st), V * sizeof(float));
   }
-  size_t n_enc = (size_t)hp->n_audio_ctx * (size_t)hp->n_audio_state, r_enc = 0, r_log = 0;
-  double *ref_enc = NULL, *ref_log = NULL, enc_abs, log_abs;
-  ASSERT_OK(run_ref(path, pcm, n_audio, tok, name, &ref_enc, &r_enc, &ref_log, &r_log));
-  ASSERT_EQ(r_enc, n_enc);
-  ASSERT_EQ(r_log, N_TOK * V);
-  double enc_rel = asr_test_rel_err(vm_asr_state_encoder_output(st), ref_enc, n_enc, &enc_abs);
-  double log_rel = asr_test_rel_err(logits, ref_log, N_TOK * V, &log_abs);
+  size_t n_enc = (size_t)hp->n_audio_ctx * (size_t)hp->n_audio_state;
+  asr_test_ref r = {0};
+  double enc_abs, log_abs;
+  ASSERT_OK(asr_test_run_ref(path, pcm, n_audio, tok, N_TOK, name, &r));
+  ASSERT_EQ(r.n_enc, n_enc);
+  ASSERT_EQ(r.n_logits, N_TOK * V);
+  double enc_rel = asr_test_rel_err(vm_asr_state_encoder_output(st), r.enc, n_enc, &enc_abs);
+  double log_rel = asr_test_rel_err(logits, r.logits, N_TOK * V, &log_abs);
   printf("%s: encoder max-abs %.3g rel %.3g; logits max-abs %.3g rel %.3g\n", name, enc_abs,
          enc_rel, log_abs, log_rel);
   ASSERT(enc_rel <= 1e-4);
   ASSERT(log_rel <= 1e-4);
-  vm_free(ref_enc);
-  vm_free(ref_log);
+  asr_test_ref_free(&r);
   vm_free(logits);
   vm_free(mels);
   vm_free(pcm);
