@@ -181,8 +181,11 @@ int vm_device_batch_size(int64_t free_bytes, int64_t chunk_bytes,
 
 /* Processes chunks [i_first, i_first + n) on device i_device. Returns VM_OK,
  * VM_ENOMEM (out of memory: it must have freed what it allocated for this
- * call; the executor halves and retries) or another code (the chunks fail
- * with err's reason). Called from the device's worker thread. */
+ * call; the executor halves and retries) or another code (the executor
+ * halves to isolate the chunk; alone, it fails with err's reason). The
+ * same chunks may come again after a failure, so fn commits results only
+ * when it returns VM_OK. Called from the device's worker thread; with
+ * several devices, from several threads at once. */
 typedef int (*vm_device_batch_fn)(void *user, vm_device *dev, int i_device,
                                   int i_first, int n, vm_err *err);
 
@@ -213,7 +216,8 @@ typedef struct vm_device_exec_stats {
  * all taking work from one shared queue; each chunk is finished by exactly
  * one worker. Before each micro-batch the worker re-reads free memory and
  * sizes the batch; on VM_ENOMEM it halves (down to 1) and keeps the
- * smaller ceiling; a chunk that fails alone is recorded failed.
+ * smaller ceiling for the rest of the run (it does not grow back); a chunk
+ * that fails alone is recorded failed.
  * out_results has n_chunks entries. Returns VM_OK when the run completed
  * (even with failed chunks), VM_EINTERNAL if fn leaked device memory on a
  * failure, VM_EINVAL / VM_ENOMEM for bad arguments / no memory. */

@@ -18,6 +18,7 @@
  * LOCKING. sh->mu guards next, stats, rc and err. results[i] is written
  * only by the worker that claimed chunk i, so it needs no lock.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -66,6 +66,8 @@ static void *sym(void *lib, const char *a, const char *b) {
   return p;
 }
 
+/* POSIX guarantees a dlsym result can be used as a function pointer; the
+ * store through void ** avoids an object-to-function pointer cast. */
 #define LOAD(dst, lib, a, b) (*(void **)(&(dst)) = sym(lib, a, b))
 
 static const char *nvml_text(const nvml_api *n, int rc) {
@@ -81,7 +83,8 @@ static int nvml_open(nvml_api *n, const char *path, int *out_up,
                      char *why, size_t why_len) {
   n->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!n->lib) {
-    snprintf(why, why_len, "%s: %s", path, dlerror());
+    const char *msg = dlerror(); /* names the library already */
+    snprintf(why, why_len, "%s", msg ? msg : path);
     return 0;
   }
   LOAD(n->init, n->lib, "nvmlInit_v2", "nvmlInit");
@@ -265,6 +268,10 @@ int vm_device_open_real(const vm_device_real_config *cfg, vm_device **out,
   }
   if (src == VM_DEVICE_SOURCE_NONE && err)
     snprintf(err->msg, sizeof(err->msg), "no GPU: %s; %s", why_nvml,
+             why_cuda);
+  else if (src == VM_DEVICE_SOURCE_NVML && n_cuda == 0 && err)
+    snprintf(err->msg, sizeof(err->msg),
+             "NVML sees %d GPU(s) but the CUDA runtime does not: %s", n,
              why_cuda);
   int rc = vm__device_create(&real_ops, r, src, n, out);
   if (rc) return vm_err_set(err, rc, "no memory for GPU state");
