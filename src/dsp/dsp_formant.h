@@ -1,14 +1,15 @@
 /* dsp_formant.h — formant track by Burg LPC (Praat "To Formant (burg)").
  *
  * As Praat: the signal is resampled to twice the maximum formant
- * (2 x 5500 = 11000 Hz; band-limited, so 8 kHz telephone audio keeps its
- * 4 kHz band), pre-emphasised from 50 Hz (x[i] -= exp(-2 pi 50 / fs)
- * x[i-1]), cut into Gaussian-windowed frames of twice the "window length"
- * (0.025 s -> 50 ms physical) every window/4 s (6.25 ms), and each frame
- * gets a Burg LPC of order 2 x max_formants (10). Roots of the predictor
- * polynomial, reflected into the unit circle, give frequencies
- * (angle) and bandwidths (-ln|z|^2 fs / 2 pi); those within 50 Hz of 0 or
- * Nyquist are dropped, the rest sorted: F1 is the lowest remaining.
+ * (2 x 5500 = 11000 Hz, on Praat's sample grid; band-limited, so 8 kHz
+ * telephone audio keeps its 4 kHz band), pre-emphasised from 50 Hz
+ * (x[i] -= exp(-2 pi 50 / fs) x[i-1]), cut into Gaussian-windowed
+ * frames of twice the "window length" (0.025 s -> 50 ms physical) every
+ * window/4 s (6.25 ms), and each frame gets a Burg LPC of order
+ * 2 x max_formants (10). Roots of the predictor polynomial, reflected
+ * into the unit circle, give frequencies (angle) and bandwidths
+ * (-ln|z|^2 fs / 2 pi); those within 50 Hz of 0 or Nyquist are dropped,
+ * the rest sorted: F1 is the lowest remaining.
  *
  * Formants need bandwidth, not the 16 kHz pipeline rate: any rate >= 11
  * kHz gives the same analysis; lower rates simply have no energy above
@@ -70,8 +71,11 @@ int vm_dsp_formant_create_sparse(const float *x, size_t n, int rate_hz,
 double vm_dsp_formant_get(const vm_formant_track *t, size_t i, int k);
 
 /* Module-internal: band-limited resampling by FFT in overlapping blocks
- * (memory O(block), not O(n)). OUT: *out_y (vm_free), *out_n. Output
- * sample j sits at input sample position j * rate_in / rate_out. */
+ * (memory O(block), not O(n)). OUT: *out_y (vm_free), *out_n =
+ * round(n rate_out / rate_in). Praat's grid (Sound_resample): input
+ * sample i at time (i + 0.5) / rate_in, output sample j at
+ * x1 + j / rate_out with x1 = 0.5 (n / rate_in - (*out_n - 1) / rate_out),
+ * i.e. centred in the input's time domain (at equal rates a copy). */
 int vm__dsp_resample(const float *x, size_t n, int rate_in, int rate_out,
                      float **out_y, size_t *out_n);
 

@@ -177,9 +177,9 @@ static int compare(const char *wav) {
   ASSERT(vt_close(s.jitter_local.value, vt_get(&r, "jitter_local"), 0.10, 0.002));
   ASSERT(vt_close(s.shimmer_local.value, vt_get(&r, "shimmer_local"), 0.10, 0.002));
   ASSERT_NEAR(s.hnr_db.value, vt_get(&r, "hnr_mean"), 1.0);
-  /* F1 on speech: within 5 % on three of four files, 6.5 % on the low
-   * Korean voice (frames at voicing edges differ; see the report). */
-  ASSERT(vt_close(s.f1_mean_hz.value, vt_get(&r, "f1_voiced_mean"), 0.08, 0));
+  /* F1 on speech: within 0.7 % on all four files since the 11 kHz samples
+   * lie on Praat's resampling grid (the low Korean voice was 6.8 % off). */
+  ASSERT(vt_close(s.f1_mean_hz.value, vt_get(&r, "f1_voiced_mean"), 0.05, 0));
   ASSERT(vt_close(s.f2_mean_hz.value, vt_get(&r, "f2_voiced_mean"), 0.05, 0));
   ASSERT_NEAR(s.intensity_mean_db.value, vt_get(&r, "intensity_mean"), 0.5);
   ASSERT_NEAR(s.intensity_max_db.value, vt_get(&r, "intensity_max"), 0.5);
