@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "asr_tokenizer.h"
 #include "discover.h"
 #include "pipeline.h"
 #include "report_html.h"
@@ -170,6 +171,11 @@ static int parse(int argc, char **argv, vm_run_opts *o) {
   struct stat st;
   if (o->transcripts_dir && (stat(o->transcripts_dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
     fprintf(stderr, "voiceman run: --transcripts %s: not a readable folder\n", o->transcripts_dir);
+    return -1;
+  }
+  if (o->language && vm_asr_lang_index(o->language) < 0) {
+    fprintf(stderr, "voiceman run: --language %s: not a Whisper language code (ko, en, ja, "
+            "... or auto)\n", o->language);
     return -1;
   }
   if (o->pdf && !o->html) {

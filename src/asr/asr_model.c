@@ -118,8 +118,8 @@ static void add_block(table *tb, vm_asr_layer_w *L, const char *side, int il,
                       int64_t n, int cross) {
   char pre[64], sub[96];
   int has = L != NULL;
-  vm_asr_layer_w dummy;
-  if (!L) L = &dummy;
+  vm_asr_layer_w absent; /* the table lists the names of a layer the model */
+  if (!L) L = &absent;   /* does not keep; its slots are never written */
   snprintf(pre, sizeof pre, "%s.blocks.%d", side, il);
   add_sfx(tb, has ? &L->attn_ln_w : NULL, 1, n, 1, pre, ".attn_ln.weight");
   add_sfx(tb, has ? &L->attn_ln_b : NULL, 1, n, 1, pre, ".attn_ln.bias");

@@ -81,11 +81,11 @@ int vm_asr_engine_create_with_model(const vm_asr_model *m, const vm_asr_engine_o
   const vm_asr_hparams *hp = vm_asr_model_hparams(m);
   int rc;
   *out = NULL;
-  if (opts->n_threads < 1 || opts->n_batch_max < 1 || opts->n_batch_max > 64 ||
+  if (opts->n_threads < 1 || opts->n_batch_max < 1 || opts->n_batch_max > VM_ASR_BATCH_MAX ||
       opts->max_cand < 1 || opts->max_cand > 16)
-    return vm_err_set(err, VM_EINVAL, "bad engine options (threads %d, batch %d 1..64, "
+    return vm_err_set(err, VM_EINVAL, "bad engine options (threads %d, batch %d 1..%d, "
                       "candidates %d 1..16)", opts->n_threads, opts->n_batch_max,
-                      opts->max_cand);
+                      VM_ASR_BATCH_MAX, opts->max_cand);
   vm_asr_engine *e = vm_calloc(1, sizeof *e);
   if (!e) return vm_err_set(err, VM_ENOMEM, "out of memory");
   e->m = m;
@@ -212,8 +212,8 @@ static int decode_group(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rul
                         win_job **jobs, int n, const int32_t *prev, int n_prev, double temp,
                         int first_try, vm_asr_rng *rng, vm_err *err) {
   int n_cand = vm_asr_search_n_cand(&o->dec, temp), plen, rc;
-  int group_chunk[64];
-  vm_asr_result res[64];
+  int group_chunk[VM_ASR_BATCH_MAX];
+  vm_asr_result res[VM_ASR_BATCH_MAX];
   vm_asr_lm_i lm = {e, lm_step, lm_kv_copy};
   if ((rc = decode_prompts(e, o, jobs, n, prev, n_prev, n_cand, first_try, &plen, err)) != 0)
     return rc;
@@ -243,7 +243,7 @@ static int decode_group(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rul
 static int decode_windows(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rules *r,
                           win_job *jobs, int n, const int32_t *prev, int n_prev,
                           vm_asr_rng *rng, vm_err *err) {
-  win_job *todo[64];
+  win_job *todo[VM_ASR_BATCH_MAX];
   int n_todo = n, rc;
   for (int w = 0; w < n; w++) todo[w] = &jobs[w];
   double t = o->temperature, inc = o->temperature_inc;
@@ -439,7 +439,7 @@ static int chunk_decode(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rul
 static int chunk_batch(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rules *r,
                        const vm_asr_chunk *ch, int n, int lang, vm_asr_rng *rng,
                        vm_transcript **outs, vm_err *err) {
-  win_job jobs[64];
+  win_job jobs[VM_ASR_BATCH_MAX];
   int rc = chunk_decode(e, o, r, ch, n, lang, NULL, 0, rng, jobs, err);
   if (rc != VM_OK) goto out;
   vm__asr_guard g = {o->hallucination_filter, o->halluc_no_speech, o->halluc_logprob};
@@ -513,7 +513,7 @@ out:
 int vm__asr_engine_decode(vm_asr_engine *e, const vm_asr_chunk *ch, int n,
                           const int32_t *prev, int n_prev, const vm_asr_opts *o,
                           vm_asr_result *out, double *out_nsp, int *out_lang, vm_err *err) {
-  win_job jobs[64];
+  win_job jobs[VM_ASR_BATCH_MAX];
   vm_asr_rules *r = NULL;
   vm_asr_rng rng;
   int lang, rc;

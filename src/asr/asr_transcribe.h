@@ -47,9 +47,12 @@
 #include "transcript.h"
 #include "vm_status.h"
 
+/* The most chunks one batched forward takes (engine option n_batch_max). */
+#define VM_ASR_BATCH_MAX 64
+
 typedef struct vm_asr_engine_opts {
   int n_threads;    /* >= 1 (default 1) */
-  int n_batch_max;  /* chunks per batched forward (default 1; 8 is a good
+  int n_batch_max;  /* chunks per batched forward, 1..VM_ASR_BATCH_MAX (default 1; 8 is a good
                        CPU choice for vm_asr_transcribe_chunks) */
   int max_cand;     /* largest beam_size / best_of that will be asked for
                        (default 5); memory grows with n_batch_max * max_cand */

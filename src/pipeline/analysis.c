@@ -32,6 +32,7 @@ void vm_analysis_opts_default(vm_analysis_opts *o) {
   o->pitch_ceiling_hz = 600;
   o->n_speakers = 0;
   o->transcript = NULL;
+  o->vad = NULL;
 }
 
 void vm_analysis_deinit(vm_analysis *a) {
@@ -141,7 +142,8 @@ int vm_analysis_run(const float *x, size_t n, int rate_hz, const float *ch0,
                     const float *ch1, const vm_analysis_opts *opts,
                     vm_analysis *out, vm_err *err) {
   vm_analysis_opts def;
-  vm_vad_result *vad = NULL;
+  vm_vad_result *own_vad = NULL;
+  const vm_vad_result *vad = NULL;
   vm_diar_result *d = NULL;
   int rc = VM_OK;
   memset(out, 0, sizeof *out);
@@ -156,7 +158,11 @@ int vm_analysis_run(const float *x, size_t n, int rate_hz, const float *ch0,
                         "%.3f s (sample %zu)", (double)i / rate_hz, i);
 
   double t0 = vm_time_mono();
-  if ((rc = vm_vad_run(x, n, rate_hz, NULL, &vad)) != VM_OK) {
+  if (opts->vad) {
+    vad = opts->vad;
+  } else if ((rc = vm_vad_run(x, n, rate_hz, NULL, &own_vad)) == VM_OK) {
+    vad = own_vad;
+  } else {
     vm_err_set(err, rc, "voice activity detection failed: %s", vm_strerror(rc));
     goto out;
   }
@@ -176,7 +182,7 @@ int vm_analysis_run(const float *x, size_t n, int rate_hz, const float *ch0,
     rc = vm_err_set(err, VM_ENOMEM, "out of memory building the analysis");
 out:
   vm_diar_result_destroy(d);
-  vm_vad_result_destroy(vad);
+  vm_vad_result_destroy(own_vad);
   if (rc != VM_OK) vm_analysis_deinit(out);
   return rc;
 }

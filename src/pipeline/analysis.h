@@ -37,6 +37,7 @@
 #include <stddef.h>
 
 #include "transcript.h"
+#include "vad.h"
 #include "vm_status.h"
 
 typedef struct vm_analysis_opts {
@@ -47,6 +48,10 @@ typedef struct vm_analysis_opts {
    * a speaker get one ("SPEAKER_00", ...) and are split where they span
    * a change of speaker; segment pointers are invalidated. */
   vm_transcript *transcript;
+  /* Borrowed, may be NULL: the voice activity of this very signal, found
+   * by vm_vad_run with default options (e.g. for transcription's chunks),
+   * used instead of running the detector again. */
+  const vm_vad_result *vad;
 } vm_analysis_opts;
 
 void vm_analysis_opts_default(vm_analysis_opts *o);

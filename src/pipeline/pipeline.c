@@ -187,6 +187,8 @@ static void job_reset(vm_job *j) {
   j->transcript = NULL;
   vm_free(j->transcript_path);
   j->transcript_path = NULL;
+  json_decref(j->index_slim);
+  j->index_slim = NULL;
   j->outcome = VM_JOB_NONE;
   vm_err_clear(&j->err);
   memset(&j->t, 0, sizeof j->t);
@@ -516,10 +518,10 @@ static json_t *totals_json(coord *c, const char *status) {
 }
 
 /* OUT/index.html: the batch at a glance, from summary.json and the slim
- * part of each file's result (read back one at a time: skipped files'
- * results come from earlier runs). A result that cannot be read shows as
- * such in the index; the index itself failing is a warning, the summary
- * stays the record. */
+ * part of each file's result: kept by the worker for files done in this
+ * run, read back one at a time for files skipped (done by earlier runs).
+ * A result that cannot be read shows as such in the index; the index
+ * itself failing is a warning, the summary stays the record. */
 static void write_index(coord *c, const json_t *summary) {
   const json_t *files = json_object_get(summary, "files");
   size_t n = json_array_size(files);
@@ -533,7 +535,11 @@ static void write_index(coord *c, const json_t *summary) {
     vm_err_set(&e, VM_ENOMEM, "out of memory");
     goto out;
   }
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++) { /* files[i] is jobs[i] (summary_files) */
+    if (i < c->n_jobs && c->jobs[i].index_slim) {
+      res[i] = json_incref(c->jobs[i].index_slim);
+      continue;
+    }
     const char *rel = json_string_value(
         json_object_get(json_object_get(json_array_get(files, i), "outputs"), "json"));
     char *p = rel ? vm_path_join(c->opts->out_dir, rel) : NULL;

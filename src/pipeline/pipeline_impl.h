@@ -63,6 +63,7 @@ typedef struct vm_job {
   json_t *output_sha;        /* kind → SHA-256 hex of that output (owned) */
   vm_transcript *transcript; /* from a transcript file or the engine; owned */
   char *transcript_path;     /* the transcript file read, or NULL (owned) */
+  json_t *index_slim;        /* what OUT/index.html shows of the result (owned) */
 
   /* coordinator bookkeeping */
   int resolved;

@@ -130,8 +130,9 @@ static int load_transcript(vm_stage_ctx *c, vm_job *j) {
  * transcript file was found: the voice activity detector's chunks (at
  * most 30 s, cut in pauses) are transcribed in batches, never conditioned
  * on each other, and their timestamps mapped back to the recording. A
- * recording without speech costs no transcription at all. */
-static int transcribe(vm_stage_ctx *c, vm_job *j) {
+ * recording without speech costs no transcription at all. The voice
+ * activity found goes to *out_vad (caller destroys) for the analysis. */
+static int transcribe(vm_stage_ctx *c, vm_job *j, vm_vad_result **out_vad) {
   vm_vad_result *vad = NULL;
   vm_chunk_plan *plan = NULL;
   vm_asr_chunk *ch = NULL;
@@ -169,7 +170,8 @@ out:
   j->t.asr_ms = (vm_time_mono() - t0) * 1e3;
   vm_free(ch);
   vm_chunk_plan_destroy(plan);
-  vm_vad_result_destroy(vad);
+  if (rc == VM_OK) *out_vad = vad;
+  else vm_vad_result_destroy(vad);
   return rc;
 }
 
@@ -239,7 +241,10 @@ static int write_outputs(vm_stage_ctx *c, vm_job *j, const vm_analysis *an, json
   if (!res) return vm_err_set(&j->err, VM_ENOMEM, "out of memory building the result");
   int rc = vm__output_write_json(c, j, "json", res);
   if (rc == VM_OK) rc = vm__output_write_transcripts(c, j);
-  if (rc == VM_OK && c->opts->html) rc = write_report(c, j, res);
+  if (rc == VM_OK && c->opts->html) {
+    rc = write_report(c, j, res);
+    if (rc == VM_OK) j->index_slim = vm_report_index_slim(res); /* NULL: read back */
+  }
   json_decref(res);
   return rc;
 }
@@ -260,11 +265,12 @@ static void release_audio(vm_job *j) {
 static void analyse_one(vm_stage_ctx *c, vm_job *j) {
   vm_analysis an;
   vm_analysis_opts ao;
+  vm_vad_result *vad = NULL;
   json_t *lang = NULL;
   j->t.wait_ms = (vm_time_mono() - j->queued_at) * 1e3;
   if (canceled(c)) return finish(c, j, VM_JOB_CANCELED);
   if (load_transcript(c, j) != VM_OK) return finish(c, j, VM_JOB_FAILED);
-  int rc = transcribe(c, j);
+  int rc = transcribe(c, j, &vad);
   if (rc == VM_ECANCELED) return finish(c, j, VM_JOB_CANCELED);
   if (rc != VM_OK) return finish(c, j, VM_JOB_FAILED);
   vm_analysis_opts_default(&ao);
@@ -272,8 +278,10 @@ static void analyse_one(vm_stage_ctx *c, vm_job *j) {
   if (c->opts->pitch_ceiling_hz > 0) ao.pitch_ceiling_hz = c->opts->pitch_ceiling_hz;
   ao.n_speakers = c->opts->n_speakers;
   ao.transcript = j->transcript;
+  ao.vad = vad;
   rc = vm_analysis_run(j->audio.samples, j->audio.n_samples, j->audio.sample_rate_hz,
                        j->audio.channel[0], j->audio.channel[1], &ao, &an, &j->err);
+  vm_vad_result_destroy(vad);
   j->t.vad_ms = an.vad_ms;
   j->t.diarize_ms = an.diarize_ms;
   j->t.voice_ms = an.voice_ms;

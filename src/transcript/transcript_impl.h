@@ -79,6 +79,10 @@ int vm__tr_timing_parse(const char *s, size_t n, double *start_s, double *end_s)
 #define VM__TR_TIME_LEN 32
 void vm__tr_time_format(double t_s, char sep, char out[VM__TR_TIME_LEN]);
 
+/* VM_OK when a cue of start a, end b is in order, else VM_EFORMAT with
+ * "line N: cue ends (..) before it starts (..)" (times written with sep). */
+int vm__tr_cue_check_order(double a, double b, char sep, size_t line_no, vm_err *err);
+
 /* A printable excerpt of s for error messages: at most ~40 bytes, cut at
  * a UTF-8 boundary, control and invalid bytes as '?', "..." if cut. */
 #define VM__TR_PREVIEW_LEN 64

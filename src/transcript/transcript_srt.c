@@ -71,14 +71,7 @@ static int cue_head(vm__tr_lines *it, const char *l, size_t n, double *a, double
                       SRT_TIMING_EXAMPLE ", found \"%s\"",
                       it->line_no, pv);
   }
-  if (*b < *a) {
-    char ta[VM__TR_TIME_LEN], tb[VM__TR_TIME_LEN];
-    vm__tr_time_format(*a, ',', ta);
-    vm__tr_time_format(*b, ',', tb);
-    return vm_err_set(err, VM_EFORMAT, "line %zu: cue ends (%s) before it starts (%s)",
-                      it->line_no, tb, ta);
-  }
-  return VM_OK;
+  return vm__tr_cue_check_order(*a, *b, ',', it->line_no, err);
 }
 
 /* Gathers the cue's text lines into text, each followed by '\n'. */

@@ -330,3 +330,12 @@ int vm__tr_label_unknown(const char *s, size_t n) {
   }
   return 0;
 }
+
+int vm__tr_cue_check_order(double a, double b, char sep, size_t line_no, vm_err *err) {
+  if (b >= a) return VM_OK;
+  char ta[VM__TR_TIME_LEN], tb[VM__TR_TIME_LEN];
+  vm__tr_time_format(a, sep, ta);
+  vm__tr_time_format(b, sep, tb);
+  return vm_err_set(err, VM_EFORMAT, "line %zu: cue ends (%s) before it starts (%s)", line_no,
+                    tb, ta);
+}

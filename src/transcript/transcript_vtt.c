@@ -92,14 +92,7 @@ static int cue_timing(vm__tr_lines *it, const char *l, size_t n, double *a, doub
                       " (MM:SS.mmm or HH:MM:SS.mmm)",
                       it->line_no, pv);
   }
-  if (*b < *a) {
-    char ta[VM__TR_TIME_LEN], tb[VM__TR_TIME_LEN];
-    vm__tr_time_format(*a, '.', ta);
-    vm__tr_time_format(*b, '.', tb);
-    return vm_err_set(err, VM_EFORMAT, "line %zu: cue ends (%s) before it starts (%s)",
-                      it->line_no, tb, ta);
-  }
-  return VM_OK;
+  return vm__tr_cue_check_order(*a, *b, '.', it->line_no, err);
 }
 
 static void cue_text(vm__tr_lines *it, vm__tr_buf *text) {

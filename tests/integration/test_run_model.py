@@ -98,6 +98,9 @@ def test_bad_model_is_setup_error():
     p = run("run", state["calls"], "-o", out, "--model", bad, check=2)
     assert "model" in p.stderr and bad in p.stderr, p.stderr
     assert not os.path.exists(out), os.listdir(out)
+    p = run("run", state["calls"], "-o", out, "--model", state["model"], "--language", "xx",
+            check=2)
+    assert "--language xx" in p.stderr and not os.path.exists(out), p.stderr
 
 
 if __name__ == "__main__":
