@@ -116,7 +116,9 @@ double vm_asr_rng_uniform(vm_asr_rng *g); /* [0, 1) */
 /* Candidates per window for a temperature under opts (see vm_asr_lm_i). */
 int vm_asr_search_n_cand(const vm_asr_decode_opts *opts, double temperature);
 
-/* Decodes n_win windows at once. The caller has decoded each window's
+/* Decodes n_win windows at once. Sampling (temperature > 0) draws window
+ * w's tokens from rngs[w] only, so a window's result does not depend on
+ * which other windows share the batch. The caller has decoded each window's
  * prompt (prompt_len tokens) into slot w * n_cand; first_logits
  * (n_win, n_vocab) are the logits after each prompt. Runs greedy,
  * sampling or beam search (vm_asr_search_n_cand) until every window ends
@@ -126,7 +128,7 @@ int vm_asr_search_n_cand(const vm_asr_decode_opts *opts, double temperature);
  * failure). Returns VM_OK, VM_ENOMEM, or the lm's error. */
 int vm_asr_search_run(const vm_asr_rules *r, const vm_asr_decode_opts *opts,
                       const vm_asr_lm_i *lm, int n_win, const float *first_logits,
-                      int prompt_len, int n_text_ctx, double temperature, vm_asr_rng *rng,
+                      int prompt_len, int n_text_ctx, double temperature, vm_asr_rng *rngs,
                       vm_asr_result *out, vm_err *err);
 
 /* ---- Window measures and decisions -------------------------------------- */

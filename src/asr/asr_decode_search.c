@@ -42,7 +42,7 @@ typedef struct search {
   const vm_asr_decode_opts *o;
   int n_win, n_cand, V, cap, beam;
   double temp;
-  vm_asr_rng *rng;
+  vm_asr_rng *rng;        /* (n_win) one generator per window */
   hyp *h;         /* (n_win * n_cand) live hypotheses */
   hyp *h2;        /* (n_win * n_cand) next beams (beam search) */
   hyp *fin;       /* (n_win * n_cand) finished beams (beam search) */
@@ -137,7 +137,7 @@ static void filter(search *s, const hyp *h, const float *logits) {
 }
 
 /* Greedy or sampled choice for h from its logits. */
-static void choose(search *s, hyp *h, const float *logits, int32_t eot) {
+static void choose(search *s, int w, hyp *h, const float *logits, int32_t eot) {
   filter(s, h, logits);
   int32_t next = -1;
   if (s->temp <= 0.0) {
@@ -149,7 +149,7 @@ static void choose(search *s, hyp *h, const float *logits, int32_t eot) {
     float mx = -INFINITY;
     for (int32_t i = 0; i < s->V; i++) mx = s->lprob[i] > mx ? s->lprob[i] : mx;
     for (int32_t i = 0; i < s->V; i++) sum += exp((double)(s->lprob[i] - mx) / s->temp);
-    u = vm_asr_rng_uniform(s->rng) * sum;
+    u = vm_asr_rng_uniform(&s->rng[w]) * sum;
     for (int32_t i = 0; i < s->V && next < 0; i++) {
       u -= exp((double)(s->lprob[i] - mx) / s->temp);
       if (u < 0.0 && s->lprob[i] > -INFINITY) next = i;
@@ -268,7 +268,7 @@ static int step_apply(search *s, const float *logits, int first, int32_t eot, in
     for (int j = 0; j < s->n_cand; j++) {
       hyp *h = &s->h[w * s->n_cand + j];
       if (!h->done && (first || h->n > 0))
-        choose(s, h, first ? logits + (size_t)w * (size_t)s->V : logits + (size_t)row++ * (size_t)s->V, eot);
+        choose(s, w, h, first ? logits + (size_t)w * (size_t)s->V : logits + (size_t)row++ * (size_t)s->V, eot);
       all_done &= h->done;
     }
     if (all_done) s->win_done[w] = 1;
@@ -344,7 +344,7 @@ static int search_loop(search *s, const vm_asr_lm_i *lm, const float *first_logi
 
 int vm_asr_search_run(const vm_asr_rules *r, const vm_asr_decode_opts *opts,
                       const vm_asr_lm_i *lm, int n_win, const float *first_logits,
-                      int prompt_len, int n_text_ctx, double temperature, vm_asr_rng *rng,
+                      int prompt_len, int n_text_ctx, double temperature, vm_asr_rng *rngs,
                       vm_asr_result *out, vm_err *err) {
   search s = {0};
   int rc;
@@ -356,7 +356,7 @@ int vm_asr_search_run(const vm_asr_rules *r, const vm_asr_decode_opts *opts,
   s.beam = temperature <= 0.0 && s.n_cand > 1;
   s.V = vm__asr_rules_n_vocab(r);
   s.temp = temperature;
-  s.rng = rng;
+  s.rng = rngs;
   int max_len = opts->max_tokens < n_text_ctx - prompt_len ? opts->max_tokens
                                                             : n_text_ctx - prompt_len;
   if (n_win < 1 || max_len < 1 || (s.beam && s.n_cand > 64))

@@ -157,6 +157,7 @@ typedef struct win_job {
   int lang;             /* language index; -1: detect (set on return) */
   vm_asr_result res;    /* the result used (last temperature tried) */
   double no_speech_prob, compression_ratio;
+  vm_asr_rng rng;       /* this window's sampling (temperature > 0) */
 } win_job;
 
 /* Decodes the prompts of n windows (one sequence each, in slot
@@ -210,18 +211,23 @@ static int decode_prompts(vm_asr_engine *e, const vm_asr_opts *o, win_job **jobs
 /* One temperature for n windows (a group that fits the KV slots). */
 static int decode_group(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rules *r,
                         win_job **jobs, int n, const int32_t *prev, int n_prev, double temp,
-                        int first_try, vm_asr_rng *rng, vm_err *err) {
+                        int first_try, vm_err *err) {
   int n_cand = vm_asr_search_n_cand(&o->dec, temp), plen, rc;
   int group_chunk[VM_ASR_BATCH_MAX];
+  vm_asr_rng rngs[VM_ASR_BATCH_MAX];
   vm_asr_result res[VM_ASR_BATCH_MAX];
   vm_asr_lm_i lm = {e, lm_step, lm_kv_copy};
   if ((rc = decode_prompts(e, o, jobs, n, prev, n_prev, n_cand, first_try, &plen, err)) != 0)
     return rc;
-  for (int w = 0; w < n; w++) group_chunk[w] = jobs[w]->chunk;
+  for (int w = 0; w < n; w++) {
+    group_chunk[w] = jobs[w]->chunk;
+    rngs[w] = jobs[w]->rng;
+  }
   e->group_chunk = group_chunk;
   rc = vm_asr_search_run(r, &o->dec, &lm, n, e->first, plen, vm_asr_model_hparams(e->m)->n_text_ctx,
-                         temp, rng, res, err);
+                         temp, rngs, res, err);
   e->group_chunk = NULL;
+  for (int w = 0; w < n; w++) jobs[w]->rng = rngs[w];
   if (rc != VM_OK) return rc;
   for (int w = 0; w < n; w++) { /* the jobs own the results from here */
     vm_asr_result_deinit(&jobs[w]->res);
@@ -242,7 +248,7 @@ static int decode_group(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rul
  * decoded again, together, at the next temperature. */
 static int decode_windows(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rules *r,
                           win_job *jobs, int n, const int32_t *prev, int n_prev,
-                          vm_asr_rng *rng, vm_err *err) {
+                          vm_err *err) {
   win_job *todo[VM_ASR_BATCH_MAX];
   int n_todo = n, rc;
   for (int w = 0; w < n; w++) todo[w] = &jobs[w];
@@ -251,7 +257,7 @@ static int decode_windows(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_r
     int n_cand = vm_asr_search_n_cand(&o->dec, t), gmax = e->n_seq_max / n_cand;
     for (int g = 0; g < n_todo; g += gmax) {
       int gn = n_todo - g < gmax ? n_todo - g : gmax;
-      if ((rc = decode_group(e, o, r, todo + g, gn, prev, n_prev, t, first, rng, err)) != 0)
+      if ((rc = decode_group(e, o, r, todo + g, gn, prev, n_prev, t, first, err)) != 0)
         return rc;
     }
     int keep = 0;
@@ -341,9 +347,9 @@ static int file_window(file_run *f, vm_transcript *t, size_t seek, int *out_seek
   size_t max_prev = half > 1 ? (size_t)(half - 1) : 0; /* the reference's n_ctx // 2 - 1 */
   size_t n_prev = o->condition_on_prev ? f->all.n - f->prompt_from : 0;
   if (n_prev > max_prev) n_prev = max_prev;
-  win_job job = {0, f->lang, {0}, 0.0, 0.0};
-  rc = decode_windows(e, o, f->r, &job, 1, f->all.v + f->all.n - n_prev, (int)n_prev, &f->rng,
-                      err);
+  win_job job = {0, f->lang, {0}, 0.0, 0.0, f->rng};
+  rc = decode_windows(e, o, f->r, &job, 1, f->all.v + f->all.n - n_prev, (int)n_prev, err);
+  f->rng = job.rng;
   if (rc == VM_OK && f->lang < 0) {
     f->lang = job.lang;
     rc = lang_set(t, e->m, f->lang);
@@ -410,11 +416,25 @@ out:
 
 /* ---- Batched chunks ------------------------------------------------------- */
 
+/* A chunk's own sampling sequence, from the seed and where the chunk lies
+ * in its file: the same chunk samples the same way in any batch. */
+static vm_asr_rng chunk_rng(uint64_t seed, const vm_asr_chunk *c) {
+  uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
+  uint64_t parts[2] = {(uint64_t)llround(c->offset_s * 16000.0), (uint64_t)c->n_samples};
+  for (int k = 0; k < 2; k++) {
+    h ^= parts[k] + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xbf58476d1ce4e5b9ull;
+  }
+  vm_asr_rng g;
+  vm_asr_rng_seed(&g, h);
+  return g;
+}
+
 /* Encodes chunks[0..n) and decodes them as windows without a prompt
  * into jobs[0..n) (results to deinit, also on failure). */
 static int chunk_decode(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rules *r,
                         const vm_asr_chunk *ch, int n, int lang, const int32_t *prev,
-                        int n_prev, vm_asr_rng *rng, win_job *jobs, vm_err *err) {
+                        int n_prev, uint64_t seed, win_job *jobs, vm_err *err) {
   int n_mels = vm_asr_model_hparams(e->m)->n_mels, rc = VM_OK;
   size_t per = (size_t)n_mels * VM_ASR_CHUNK_FRAMES;
   memset(jobs, 0, (size_t)n * sizeof *jobs);
@@ -429,18 +449,19 @@ static int chunk_decode(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rul
              (VM_ASR_CHUNK_FRAMES - n_content) * sizeof(float));
     jobs[c].chunk = c;
     jobs[c].lang = lang;
+    jobs[c].rng = chunk_rng(seed, &ch[c]);
   }
   if ((rc = vm_asr_state_encode(e->st, e->mels, n, err)) != VM_OK) return rc;
   e->n_windows += n;
-  return decode_windows(e, o, r, jobs, n, prev, n_prev, rng, err);
+  return decode_windows(e, o, r, jobs, n, prev, n_prev, err);
 }
 
 /* chunk_decode, then the segments of each chunk into its file's transcript. */
 static int chunk_batch(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rules *r,
-                       const vm_asr_chunk *ch, int n, int lang, vm_asr_rng *rng,
+                       const vm_asr_chunk *ch, int n, int lang, uint64_t seed,
                        vm_transcript **outs, vm_err *err) {
   win_job jobs[VM_ASR_BATCH_MAX];
-  int rc = chunk_decode(e, o, r, ch, n, lang, NULL, 0, rng, jobs, err);
+  int rc = chunk_decode(e, o, r, ch, n, lang, NULL, 0, seed, jobs, err);
   if (rc != VM_OK) goto out;
   vm__asr_guard g = {o->hallucination_filter, o->halluc_no_speech, o->halluc_logprob};
   for (int c = 0; c < n && rc == VM_OK; c++) {
@@ -465,7 +486,6 @@ int vm_asr_transcribe_chunks(vm_asr_engine *e, const vm_asr_chunk *chunks, size_
                              vm_err *err) {
   int lang, rc;
   vm_asr_rules *r = NULL;
-  vm_asr_rng rng;
   for (int f = 0; f < n_files; f++) outs[f] = NULL;
   if ((rc = opts_check(e, o, &lang, err)) != VM_OK) return rc;
   if (n_files < 1) return vm_err_set(err, VM_EINVAL, "no output files");
@@ -476,7 +496,6 @@ int vm_asr_transcribe_chunks(vm_asr_engine *e, const vm_asr_chunk *chunks, size_
       return vm_err_set(err, VM_EINVAL, "chunk %zu: bad file index %d, length %zu samples "
                         "(1..480000) or offset %g s", c, chunks[c].file, chunks[c].n_samples,
                         chunks[c].offset_s);
-  vm_asr_rng_seed(&rng, o->seed);
   rc = VM_OK;
   for (int f = 0; f < n_files && rc == VM_OK; f++) {
     if (!(outs[f] = vm_transcript_create()) || vm_transcript_set_source(outs[f], "whisper") ||
@@ -494,7 +513,7 @@ int vm_asr_transcribe_chunks(vm_asr_engine *e, const vm_asr_chunk *chunks, size_
       rc = vm_err_set(err, VM_ECANCELED, "transcription canceled at chunk %zu", c);
       goto out;
     }
-    if ((rc = chunk_batch(e, o, r, chunks + c, n, lang, &rng, outs, err)) != VM_OK)
+    if ((rc = chunk_batch(e, o, r, chunks + c, n, lang, o->seed, outs, err)) != VM_OK)
       goto out;
   }
   for (int f = 0; f < n_files; f++) vm_transcript_sort(outs[f]);
@@ -515,7 +534,6 @@ int vm__asr_engine_decode(vm_asr_engine *e, const vm_asr_chunk *ch, int n,
                           vm_asr_result *out, double *out_nsp, int *out_lang, vm_err *err) {
   win_job jobs[VM_ASR_BATCH_MAX];
   vm_asr_rules *r = NULL;
-  vm_asr_rng rng;
   int lang, rc;
   if (n < 1 || n > e->eo.n_batch_max)
     return vm_err_set(err, VM_EINVAL, "%d chunks (1..%d)", n, e->eo.n_batch_max);
@@ -526,8 +544,7 @@ int vm__asr_engine_decode(vm_asr_engine *e, const vm_asr_chunk *ch, int n,
     return vm_err_set(err, VM_EINVAL, "%d prompt tokens", n_prev);
   if ((rc = opts_check(e, o, &lang, err)) != VM_OK) return rc;
   if ((rc = vm_asr_rules_create(e->m, &o->dec, &r, err)) != VM_OK) return rc;
-  vm_asr_rng_seed(&rng, o->seed);
-  rc = chunk_decode(e, o, r, ch, n, lang, prev, n_prev, &rng, jobs, err);
+  rc = chunk_decode(e, o, r, ch, n, lang, prev, n_prev, o->seed, jobs, err);
   for (int c = 0; c < n; c++) {
     if (rc == VM_OK) {
       out[c] = jobs[c].res;

@@ -297,8 +297,8 @@ static int run_search(fake_lm *f, vm_asr_decode_opts *o, int n_win, double temp,
                       uint64_t seed, vm_asr_result *res) {
   vm_asr_rules *r = NULL;
   vm_err err;
-  vm_asr_rng rng;
-  vm_asr_rng_seed(&rng, seed);
+  vm_asr_rng rngs[64];
+  for (int w = 0; w < n_win && w < 64; w++) vm_asr_rng_seed(&rngs[w], seed + (uint64_t)w);
   if (vm_asr_rules_create(g_m, o, &r, &err) != VM_OK) return -1;
   memset(f->n, 0, sizeof f->n);
   f->bad = 0;
@@ -306,7 +306,7 @@ static int run_search(fake_lm *f, vm_asr_decode_opts *o, int n_win, double temp,
   float *first = vm_malloc((size_t)n_win * V * sizeof(float));
   for (int w = 0; w < n_win; w++) f->policy(NULL, 0, w, first + (size_t)w * V);
   vm_asr_lm_i lm = {f, fake_step, fake_copy};
-  int rc = vm_asr_search_run(r, o, &lm, n_win, first, PROMPT, 448, temp, &rng, res, &err);
+  int rc = vm_asr_search_run(r, o, &lm, n_win, first, PROMPT, 448, temp, rngs, res, &err);
   vm_free(first);
   vm_asr_rules_destroy(r);
   return rc;
