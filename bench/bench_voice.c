@@ -3,14 +3,23 @@
  * summaries), as audio-seconds analysed per CPU-second on one core.
  *
  *   cmake -S . -B build -DVM_BUILD_BENCH=ON && cmake --build build --target bench_voice
- *   build/bench/bench_voice [--lengths 30,300,1800] [--repeat 3]
+ *   build/bench/bench_voice [--lengths 30,300,1800] [--stream 600,1800,3600,7200] [--repeat 3]
  *
  * Input: espeak-ng speech (English and Korean, four voices, 0.2-0.8 s
  * pauses between utterances) resampled to 16 kHz, tiled to each length.
  * Each length runs in its own forked child, so the peak RSS reported
- * (wait4 ru_maxrss) belongs to that length alone; "input" is the 16 kHz
- * float signal itself, "other" the peak minus the input (tracks and
- * scratch).
+ * (wait4 ru_maxrss) belongs to that length alone.
+ * Array rows: vm_forensic_voice_create on the whole 16 kHz signal; "input"
+ * is that float signal, "other" the peak minus the input (tracks and
+ * scratch); the peak is taken (VmHWM) before the per-stage speeds, which
+ * come from the whole-array dsp functions (the whole-file pitch among
+ * them holds its candidate table, ~0.9 MB per audio minute).
+ * Stream rows: vm_forensic_voice_create_stream with a source that tiles
+ * the utterances on the fly, so no signal is held and the peak RSS is the
+ * process (~10 MB of program, libraries and utterances, the "base" row
+ * at 1 s) plus the analysis; the tracks' bytes (vm_forensic_voice_get_memory)
+ * are given in total, per audio minute and per track, with the largest
+ * sample window the analysis held.
  *
  * Napkin math: 300x real time on one core = 3.3 ms of CPU per second of
  * audio = ~200 ns per input sample for all five tracks.
@@ -47,6 +56,8 @@ static double cpu_s(void) {
 
 typedef struct result {
   int ok;
+  double rss_mb;       /* VmHWM before the per-stage timing (its whole-array
+                        * reference functions peak higher than the analysis) */
   double audio_s, cpu_median_s, stage_s[6];
   double f0_mean, hnr, f1, int_mean, checksum;
 } result;
@@ -56,17 +67,62 @@ static int cmp_d(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Peak RSS of this process so far (VmHWM), MB; -1 if unknown. */
+static double hwm_mb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  double mb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmHWM:", 6)) mb = atof(line + 6) / 1024.0;
+  if (f) fclose(f);
+  return mb;
+}
+
 /* The signal: utterances in turn, with pauses, until n samples. */
 static float *tile(const tk_sig *u, size_t n) {
-  float *x = calloc(n ? n : 1, sizeof(float));
+  float *x = malloc((n ? n : 1) * sizeof(float));
   if (!x) return NULL;
   size_t pos = 0;
   for (int k = 0; pos < n; k++) {
     const tk_sig *s = &u[k % N_UTT];
     for (size_t i = 0; i < s->n && pos < n; i++) x[pos++] = s->x[i];
-    pos += (size_t)((0.2 + 0.15 * (k % 5)) * TK_RATE);
+    /* pauses written too, so that the whole input is resident and
+     * "other" (peak RSS minus input) is what the analysis adds */
+    for (size_t e = pos + (size_t)((0.2 + 0.15 * (k % 5)) * TK_RATE); pos < e && pos < n;) x[pos++] = 0.0f;
   }
   return x;
+}
+
+/* ---- the same tiling, generated block by block for the stream rows ---- */
+#define CYCLE (N_UTT * 5) /* utterance k % 8 and pause k % 5 repeat every 40 */
+typedef struct tiler {
+  const tk_sig *u;
+  size_t start[CYCLE + 1]; /* segment k (utterance + pause) starts here in a cycle */
+} tiler;
+
+static void tiler_init(tiler *t, const tk_sig *u) {
+  t->u = u, t->start[0] = 0;
+  for (int k = 0; k < CYCLE; k++)
+    t->start[k + 1] = t->start[k] + u[k % N_UTT].n + (size_t)((0.2 + 0.15 * (k % 5)) * TK_RATE);
+}
+
+static int tiler_read(void *user, size_t offset, size_t n, float *buf) {
+  const tiler *t = user;
+  for (size_t j = 0; j < n;) {
+    size_t c = (offset + j) % t->start[CYCLE], k = 0;
+    while (t->start[k + 1] <= c) k++;
+    const tk_sig *s = &t->u[k % N_UTT];
+    size_t in = c - t->start[k], m = t->start[k + 1] - c;
+    if (m > n - j) m = n - j;
+    if (in < s->n) {
+      if (m > s->n - in) m = s->n - in;
+      memcpy(buf + j, s->x + in, m * sizeof(float));
+    } else {
+      memset(buf + j, 0, m * sizeof(float));
+    }
+    j += m;
+  }
+  return 0;
 }
 
 static double track_checksum(const vm_voice *v) {
@@ -140,22 +196,98 @@ static result run_case(const tk_sig *u, double seconds, int repeat) {
     r.ok = 0;
   qsort(times, (size_t)repeat, sizeof(double), cmp_d);
   r.cpu_median_s = times[repeat / 2];
+  r.rss_mb = hwm_mb();
   stages(x, n, r.stage_s);
   free(x);
   return r;
 }
 
+typedef struct sresult {
+  int ok;
+  double audio_s, cpu_s, f0_mean, hnr, f1, checksum;
+  vm_voice_memory mem;
+} sresult;
+
+/* Runs in the child: one streamed analysis of `seconds` of tiled speech. */
+static sresult run_stream(const tk_sig *u, double seconds) {
+  sresult r = {0};
+  tiler t;
+  tiler_init(&t, u);
+  vm_voice_source src = {(size_t)(seconds * TK_RATE), TK_RATE, tiler_read, &t};
+  r.audio_s = (double)src.n_samples / TK_RATE;
+  double t0 = cpu_s();
+  vm_voice *v = NULL;
+  if (vm_forensic_voice_create_stream(&src, NULL, &v, NULL)) return r;
+  vm_voice_summary s;
+  vm_forensic_voice_summary_get(v, 0, 0, &s);
+  r.cpu_s = cpu_s() - t0;
+  r.f0_mean = s.f0_mean_hz.value, r.hnr = s.hnr_db.value, r.f1 = s.f1_mean_hz.value;
+  r.checksum = track_checksum(v);
+  vm_forensic_voice_get_memory(v, &r.mem);
+  r.ok = seconds < 10 || (r.f0_mean > 60 && r.f0_mean < 400 && !isnan(r.hnr) && !isnan(r.f1));
+  vm_forensic_voice_destroy(v);
+  return r;
+}
+
+/* Forks run_stream for each length; prints one row each. */
+static int bench_stream(const tk_sig *u, const double *lengths, int n) {
+  printf("# streamed (vm_forensic_voice_create_stream, source tiles on the fly; no signal held)\n");
+  printf("%-8s %8s %7s | %7s %8s %8s %8s | %6s %6s %6s %6s %6s | %6s\n", "audio_s", "cpu_s", "x_rt",
+         "rss_MB", "track_MB", "KB/min", "B/10ms", "pitch", "pulses", "hnr", "formnt", "intens",
+         "win_MB");
+  int fail = 0;
+  for (int i = 0; i < n; i++) {
+    int fd[2];
+    if (pipe(fd)) return 2;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) return 2;
+    if (pid == 0) {
+      close(fd[0]);
+      sresult r = run_stream(u, lengths[i]);
+      ssize_t w = write(fd[1], &r, sizeof r);
+      _exit(w == (ssize_t)sizeof r ? 0 : 1);
+    }
+    close(fd[1]);
+    sresult r = {0};
+    ssize_t got = read(fd[0], &r, sizeof r);
+    close(fd[0]);
+    int status = 0;
+    struct rusage ru;
+    wait4(pid, &status, 0, &ru);
+    if (got != (ssize_t)sizeof r || !r.ok || status != 0) {
+      printf("%-8.0f FAILED (f0 %.1f hnr %.1f F1 %.0f)\n", lengths[i], r.f0_mean, r.hnr, r.f1);
+      fail = 1;
+      continue;
+    }
+    const vm_voice_memory *m = &r.mem;
+    double min = r.audio_s / 60.0, kb = 1024.0 * min; /* KB per audio minute */
+    printf("%-8.0f %8.3f %7.1f | %7.1f %8.2f %8.1f %8.1f | %6.1f %6.1f %6.1f %6.1f %6.1f | %6.2f\n",
+           r.audio_s, r.cpu_s, r.audio_s / r.cpu_s, (double)ru.ru_maxrss / 1024.0,
+           (double)m->total_bytes / 1048576.0, (double)m->total_bytes / kb,
+           (double)m->total_bytes / (r.audio_s * 100.0), (double)m->pitch_bytes / kb,
+           (double)m->pulses_bytes / kb, (double)m->hnr_bytes / kb, (double)m->formant_bytes / kb,
+           (double)m->intensity_bytes / kb, (double)m->buffer_peak_bytes / 1048576.0);
+    printf("         verify: f0 mean %.2f Hz, HNR %.2f dB, F1 %.0f Hz, checksum %.1f, forced pitch frames %zu\n",
+           r.f0_mean, r.hnr, r.f1, r.checksum, m->n_pitch_forced);
+  }
+  return fail;
+}
+
 int main(int argc, char **argv) {
-  double lengths[MAX_LENGTHS] = {30, 300, 1800};
-  int n_lengths = 3, repeat = 3;
+  double lengths[MAX_LENGTHS] = {30, 300, 1800}, slengths[MAX_LENGTHS] = {1, 600, 1800, 3600, 7200};
+  int n_lengths = 3, n_slengths = 5, repeat = 3;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--lengths") && i + 1 < argc) {
-      n_lengths = 0;
-      for (char *tok = strtok(argv[++i], ","); tok && n_lengths < MAX_LENGTHS; tok = strtok(NULL, ","))
-        lengths[n_lengths++] = atof(tok);
+    else if ((!strcmp(argv[i], "--lengths") || !strcmp(argv[i], "--stream")) && i + 1 < argc) {
+      int stream = !strcmp(argv[i], "--stream"), *nl = stream ? &n_slengths : &n_lengths;
+      double *l = stream ? slengths : lengths;
+      *nl = 0;
+      for (char *tok = strtok(argv[++i], ","); tok && *nl < MAX_LENGTHS; tok = strtok(NULL, ","))
+        if (atof(tok) > 0) l[(*nl)++] = atof(tok);
     } else {
-      fprintf(stderr, "usage: %s [--lengths 30,300,1800] [--repeat 3]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--lengths 30,300,1800] [--stream 1,600,1800,3600,7200] [--repeat 3]\n"
+              "  (a list of 0 skips that part)\n", argv[0]);
       return 2;
     }
   }
@@ -207,7 +339,8 @@ int main(int argc, char **argv) {
       fail = 1;
       continue;
     }
-    double rss = (double)ru.ru_maxrss / 1024.0, in = r.audio_s * TK_RATE * 4 / 1048576.0;
+    double rss = r.rss_mb > 0 ? r.rss_mb : (double)ru.ru_maxrss / 1024.0;
+    double in = r.audio_s * TK_RATE * 4 / 1048576.0;
     double a = r.audio_s;
     printf("%-8.0f %9.3f %9.1f %9.3f | %6.0fx %6.0fx %6.0fx %6.0fx %6.0fx | %8.1f %8.1f %8.1f\n", a,
            r.cpu_median_s, a / r.cpu_median_s, 1000 * r.cpu_median_s / a, a / r.stage_s[0],
@@ -215,6 +348,7 @@ int main(int argc, char **argv) {
     printf("         verify: f0 mean %.2f Hz, HNR %.2f dB, F1 %.0f Hz, intensity %.2f dB, checksum %.1f\n",
            r.f0_mean, r.hnr, r.f1, r.int_mean, r.checksum);
   }
+  if (n_slengths) fail |= bench_stream(u, slengths, n_slengths);
   for (int i = 0; i < N_UTT; i++) free(u[i].x);
   return fail;
 }

@@ -18,6 +18,13 @@
  *    polishing on the full polynomial (Praat uses a companion-matrix
  *    eigen-solver; both converge to the same roots).
  * The frame loop allocates nothing.
+ * 3. One analysis is a vm__formant_stream (geometry, sliding resampled
+ *    signal, scratch) whose frames are analysed in order from any window
+ *    of the input that covers them (vm__dsp_formant_stream_span), so the
+ *    streamed voice measures and vm_dsp_formant_create_sparse run the
+ *    same code. Tracks are dense (a row per frame, with bandwidths) or,
+ *    for the voice measures, sparse: F1-F3 rows only for analysed frames,
+ *    found through a bitmap and per-64-frame row counts.
  */
 #include "dsp_formant.h"
 
@@ -49,7 +56,8 @@ static long gcd_l(long a, long b) {
  * only on input samples around it, so the output can be produced block
  * by block in order, with memory O(block). */
 typedef struct rs_stream {
-  const float *x;
+  const float *x;  /* x[i - x0] is input sample i (a window when streamed) */
+  long x0;
   size_t n, ny;
   long L, M, cin, cout, min_, mout, nin, nout, nb;
   double x1_out; /* time of output sample 0, s */
@@ -59,7 +67,7 @@ typedef struct rs_stream {
 
 static int rs_init(rs_stream *r, const float *x, size_t n, int rate_in, int rate_out) {
   memset(r, 0, sizeof *r);
-  r->x = x, r->n = n;
+  r->x = x, r->x0 = 0, r->n = n;
   r->ny = (size_t)floor((double)n * rate_out / rate_in + 0.5);
   long g = gcd_l(rate_in, rate_out), L = rate_in / g, M = rate_out / g;
   /* A block is q L input / q M output samples (so bins map one to one),
@@ -102,19 +110,27 @@ static void rs_deinit(rs_stream *r) {
   vm__dsp_rfft_deinit(&r->fi), vm__dsp_rfft_deinit(&r->fo);
 }
 
+/* Input samples [*lo, *hi) that output block j0 reads (clipped to [0, n)). */
+static void rs_block_span(const rs_stream *r, long j0, long *lo, long *hi) {
+  long a = j0, b = j0 + r->cout;
+  if (r->L != r->M) a = (j0 / r->M) * r->L - r->min_, b = a + r->nin;
+  *lo = a < 0 ? 0 : a > (long)r->n ? (long)r->n : a;
+  *hi = b < 0 ? 0 : b > (long)r->n ? (long)r->n : b;
+}
+
 /* Writes output samples j0 .. min(j0 + cout, ny) - 1 to y (j0 a multiple
  * of cout); returns how many. */
 static long rs_block(rs_stream *r, long j0, float *y) {
   long m = r->cout < (long)r->ny - j0 ? r->cout : (long)r->ny - j0;
   if (m <= 0) return 0;
   if (r->L == r->M) {
-    memcpy(y, r->x + j0, (size_t)m * sizeof(float));
+    memcpy(y, r->x + (j0 - r->x0), (size_t)m * sizeof(float));
     return m;
   }
   long s = (j0 / r->M) * r->L - r->min_; /* j0 is a multiple of cout, so of M */
   for (long i = 0; i < r->nin; i++) {
     long src = s + i;
-    r->fi.buf[i] = src >= 0 && src < (long)r->n ? r->x[src] : 0.0f;
+    r->fi.buf[i] = src >= 0 && src < (long)r->n ? r->x[src - r->x0] : 0.0f;
   }
   vm__dsp_rfft_forward(&r->fi);
   float (*si)[2] = r->fi.spec, (*so)[2] = r->fo.spec; /* fftwf_complex is _Complex here */
@@ -285,79 +301,6 @@ static int poly_roots_upper(const double *c, int m, cpx *roots) {
   return nr;
 }
 
-typedef struct fctx {
-  const vm_formant_params *p;
-  int order;
-  long nsamp;
-  double *window, *frame, *a, *b1, *b2, *aa;
-} fctx;
-
-/* y holds samples base .. of the resampled, pre-emphasised signal (of
- * ny in all); the frame's samples must be in it. */
-static void frame_formants(fctx *c, const float *yb, long base, long ny, long start, double nyq,
-                           vm_formant_track *t, size_t iframe) {
-  float *fq = t->freq_hz + iframe * VM_FORMANT_MAX, *bw = t->bw_hz + iframe * VM_FORMANT_MAX;
-  for (int k = 0; k < VM_FORMANT_MAX; k++) fq[k] = bw[k] = NAN;
-  t->n_formants[iframe] = 0;
-  long end = start + c->nsamp - 1, s0 = start < 0 ? 0 : start, e0 = end > ny - 1 ? ny - 1 : end;
-  double peak = 0;
-  for (long i = s0; i <= e0; i++) if (fabsf(yb[i - base]) > peak) peak = fabsf(yb[i - base]);
-  if (peak == 0) return;
-  for (long j = 0; j < c->nsamp; j++) {
-    long i = s0 + j;
-    c->frame[j] = i < ny ? yb[i - base] * c->window[j] : 0.0;
-  }
-  memset(c->aa, 0, sizeof(double) * (size_t)(c->order + 1));
-  if (!burg(c->frame, e0 - s0 + 1, c->order, c->a, c->b1, c->b2, c->aa)) return;
-  double coef[32];
-  for (int i = 1; i <= c->order; i++) coef[i - 1] = -c->a[c->order - i + 1];
-  coef[c->order] = 1.0;
-  cpx roots[32];
-  int nr = poly_roots_upper(coef, c->order, roots);
-  double f[32], b[32];
-  int nf = 0;
-  for (int i = 0; i < nr; i++) {
-    cpx z = roots[i];
-    double m2 = z.re * z.re + z.im * z.im;
-    if (m2 > 1.0) z.re /= m2, z.im /= m2, m2 = 1.0 / m2; /* 1 / conj(z) */
-    if (z.im < 0) continue;
-    double fr = fabs(atan2(z.im, z.re)) * nyq / M_PI;
-    if (fr < 50.0 || fr > nyq - 50.0) continue;
-    f[nf] = fr, b[nf] = -log(m2) * nyq / M_PI, nf++;
-  }
-  for (int i = 1; i < nf; i++) /* insertion sort by frequency */
-    for (int j = i; j > 0 && f[j] < f[j - 1]; j--) {
-      double tf = f[j]; f[j] = f[j - 1]; f[j - 1] = tf;
-      double tb = b[j]; b[j] = b[j - 1]; b[j - 1] = tb;
-    }
-  if (nf > c->p->max_formants) nf = c->p->max_formants;
-  if (nf > VM_FORMANT_MAX) nf = VM_FORMANT_MAX;
-  for (int k = 0; k < nf; k++) fq[k] = (float)f[k], bw[k] = (float)b[k];
-  t->n_formants[iframe] = (unsigned char)nf;
-}
-
-static int track_alloc(size_t nf, vm_formant_track **out) {
-  vm_formant_track *t = vm_calloc(1, sizeof *t);
-  size_t m = nf ? nf : 1;
-  if (!t) return VM_ENOMEM;
-  t->n_frames = nf;
-  t->n_formants = vm_calloc(m, 1);
-  t->freq_hz = vm_malloc(sizeof(float) * m * VM_FORMANT_MAX);
-  t->bw_hz = vm_malloc(sizeof(float) * m * VM_FORMANT_MAX);
-  if (!t->n_formants || !t->freq_hz || !t->bw_hz) {
-    vm_dsp_formant_destroy(t);
-    return VM_ENOMEM;
-  }
-  *out = t;
-  return VM_OK;
-}
-
-int vm_dsp_formant_create(const float *x, size_t n, int rate_hz,
-                          const vm_formant_params *p, vm_formant_track **out,
-                          vm_err *err) {
-  return vm_dsp_formant_create_sparse(x, n, rate_hz, p, NULL, NULL, out, err);
-}
-
 /* The resampled, pre-emphasised signal, produced block by block into a
  * sliding buffer that holds [base, base + len): memory O(block + frame)
  * whatever the length. Pre-emphasis y[i] -= alpha y[i-1] uses the
@@ -370,8 +313,33 @@ typedef struct ybuf {
   double alpha;
 } ybuf;
 
+/* One analysis: geometry, the sliding resampled signal and the frame
+ * scratch (the frame loop allocates nothing). */
+struct vm__formant_stream {
+  vm_formant_params p;
+  int order;
+  long nsamp, half;
+  size_t n_frames;
+  double t0_s, dt_s, dx, x1, nyq;
+  ybuf yb;
+  double *window, *frame, *a, *b1, *b2, *aa; /* (nsamp) x4, (order + 1) x2 */
+};
+
+/* The block whose output the buffer must start from to serve samples
+ * from lo: the block before lo's (its last sample is the pre-emphasis
+ * history), or the next one to produce if that is later. Skipping the
+ * blocks in between (silence, unvoiced stretches) keeps the input a
+ * streamed analysis must hold bounded. */
+static long ybuf_first_block(const ybuf *b, long lo) {
+  long jb = (lo / b->rs.cout - 1) * b->rs.cout;
+  return jb > b->produced ? jb : b->produced;
+}
+
 /* Makes samples [lo, hi) available (lo never decreases between calls). */
 static void ybuf_need(ybuf *b, long lo, long hi) {
+  long jb = ybuf_first_block(b, lo);
+  if (jb > b->produced) /* nothing before block jb is needed: skip to it */
+    b->base = b->produced = jb, b->len = 0;
   while (b->produced < hi) {
     if (b->produced - b->base + b->rs.cout > b->cap) { /* drop what no frame needs */
       long keep = lo < b->produced ? lo : b->produced, drop = keep - b->base;
@@ -390,86 +358,249 @@ static void ybuf_need(ybuf *b, long lo, long hi) {
   }
 }
 
+/* Resampled samples [*lo, *hi) of frame k. */
+static void frame_yspan(const vm__formant_stream *s, size_t k, long *lo, long *hi) {
+  double tt = s->t0_s + (double)k * s->dt_s;
+  long left = (long)floor((tt - s->x1) / s->dx), start = left + 1 - s->half;
+  *lo = start < 0 ? 0 : start;
+  long ny = (long)s->yb.rs.ny;
+  *hi = *lo + s->nsamp < ny ? *lo + s->nsamp : ny;
+}
+
+/* Analyses frame k: writes n_kept frequencies to fq and, if bw is not
+ * NULL, bandwidths (NAN past the formants found). The input samples of
+ * vm__dsp_formant_stream_span(s, k) must be in xb (xb[i - x0] = sample i). */
+void vm__dsp_formant_stream_frame(vm__formant_stream *s, const float *xb, long x0, size_t k,
+                                  int n_kept, float *fq, float *bw) {
+  for (int j = 0; j < n_kept; j++) fq[j] = NAN;
+  if (bw) for (int j = 0; j < n_kept; j++) bw[j] = NAN;
+  long lo, hi, start, ny = (long)s->yb.rs.ny;
+  frame_yspan(s, k, &lo, &hi);
+  start = (long)floor((s->t0_s + (double)k * s->dt_s - s->x1) / s->dx) + 1 - s->half;
+  s->yb.rs.x = xb, s->yb.rs.x0 = x0;
+  ybuf_need(&s->yb, lo, hi);
+  s->yb.rs.x = NULL;
+  const float *yb = s->yb.buf;
+  long base = s->yb.base;
+  long end = start + s->nsamp - 1, s0 = start < 0 ? 0 : start, e0 = end > ny - 1 ? ny - 1 : end;
+  double peak = 0;
+  for (long i = s0; i <= e0; i++) if (fabsf(yb[i - base]) > peak) peak = fabsf(yb[i - base]);
+  if (peak == 0) return;
+  for (long j = 0; j < s->nsamp; j++) {
+    long i = s0 + j;
+    s->frame[j] = i < ny ? yb[i - base] * s->window[j] : 0.0;
+  }
+  memset(s->aa, 0, sizeof(double) * (size_t)(s->order + 1));
+  if (!burg(s->frame, e0 - s0 + 1, s->order, s->a, s->b1, s->b2, s->aa)) return;
+  double coef[32];
+  for (int i = 1; i <= s->order; i++) coef[i - 1] = -s->a[s->order - i + 1];
+  coef[s->order] = 1.0;
+  cpx roots[32];
+  int nr = poly_roots_upper(coef, s->order, roots);
+  double f[32], b[32];
+  int nf = 0;
+  for (int i = 0; i < nr; i++) {
+    cpx z = roots[i];
+    double m2 = z.re * z.re + z.im * z.im;
+    if (m2 > 1.0) z.re /= m2, z.im /= m2, m2 = 1.0 / m2; /* 1 / conj(z) */
+    if (z.im < 0) continue;
+    double fr = fabs(atan2(z.im, z.re)) * s->nyq / M_PI;
+    if (fr < 50.0 || fr > s->nyq - 50.0) continue;
+    f[nf] = fr, b[nf] = -log(m2) * s->nyq / M_PI, nf++;
+  }
+  for (int i = 1; i < nf; i++) /* insertion sort by frequency */
+    for (int j = i; j > 0 && f[j] < f[j - 1]; j--) {
+      double tf = f[j]; f[j] = f[j - 1]; f[j - 1] = tf;
+      double tb = b[j]; b[j] = b[j - 1]; b[j - 1] = tb;
+    }
+  if (nf > s->p.max_formants) nf = s->p.max_formants;
+  if (nf > n_kept) nf = n_kept;
+  for (int j = 0; j < nf; j++) {
+    fq[j] = (float)f[j];
+    if (bw) bw[j] = (float)b[j];
+  }
+}
+
+void vm__dsp_formant_stream_destroy(vm__formant_stream *s) {
+  if (!s) return;
+  rs_deinit(&s->yb.rs);
+  vm_free(s->yb.buf);
+  vm_free(s->window), vm_free(s->frame), vm_free(s->b1), vm_free(s->b2);
+  vm_free(s->a), vm_free(s->aa);
+  vm_free(s);
+}
+
+int vm__dsp_formant_stream_create(const vm_formant_params *p, size_t n, int rate_hz,
+                                  vm__formant_stream **out) {
+  *out = NULL;
+  if (rate_hz <= 0 || p->max_formants < 1 || p->max_formants > VM_FORMANT_MAX ||
+      !(p->max_formant_hz > 0) || !(p->window_s > 0) || p->time_step_s < 0)
+    return VM_EINVAL;
+  vm__formant_stream *s = vm_calloc(1, sizeof *s);
+  if (!s) return VM_ENOMEM;
+  s->p = *p, s->order = 2 * p->max_formants;
+  int rate_out = (int)floor(2.0 * p->max_formant_hz + 0.5);
+  if (rs_init(&s->yb.rs, NULL, n, rate_hz, rate_out)) goto nomem;
+  size_t ny = s->yb.rs.ny;
+  s->dx = 1.0 / rate_out, s->x1 = s->yb.rs.x1_out, s->nyq = 0.5 * rate_out;
+  s->yb.alpha = exp(-2.0 * M_PI * p->preemphasis_from_hz * s->dx);
+  s->dt_s = p->time_step_s > 0 ? p->time_step_s : p->window_s / 4.0;
+  double dur = (double)ny * s->dx, dtw = 2.0 * p->window_s;
+  s->nsamp = (long)floor(dtw / s->dx);
+  s->half = s->nsamp / 2;
+  if (ny > 0 && dur >= dtw && s->nsamp >= s->order + 1) {
+    s->n_frames = 1 + (size_t)floor((dur - dtw) / s->dt_s);
+    s->t0_s = s->x1 + 0.5 * (dur - s->dx - (double)(s->n_frames - 1) * s->dt_s);
+  }
+  size_t ns = (size_t)(s->nsamp > 0 ? s->nsamp : 1);
+  s->yb.cap = s->yb.rs.cout + (long)ns + 1;
+  s->yb.buf = vm_malloc(sizeof(float) * (size_t)s->yb.cap);
+  s->window = vm_malloc(sizeof(double) * ns);
+  s->frame = vm_malloc(sizeof(double) * ns);
+  s->b1 = vm_malloc(sizeof(double) * ns);
+  s->b2 = vm_malloc(sizeof(double) * ns);
+  s->a = vm_calloc((size_t)s->order + 1, sizeof(double));
+  s->aa = vm_calloc((size_t)s->order + 1, sizeof(double));
+  if (!s->yb.buf || !s->window || !s->frame || !s->b1 || !s->b2 || !s->a || !s->aa) goto nomem;
+  double imid = 0.5 * (s->nsamp + 1), edge = exp(-12.0);
+  for (long i = 1; i <= s->nsamp; i++)
+    s->window[i - 1] = (exp(-48.0 * (i - imid) * (i - imid) / (s->nsamp + 1) / (s->nsamp + 1)) - edge) / (1 - edge);
+  *out = s;
+  return VM_OK;
+nomem:
+  vm__dsp_formant_stream_destroy(s);
+  return VM_ENOMEM;
+}
+
+void vm__dsp_formant_stream_geometry(const vm__formant_stream *s, size_t *n_frames,
+                                     double *t0_s, double *dt_s) {
+  *n_frames = s->n_frames, *t0_s = s->t0_s, *dt_s = s->dt_s;
+}
+
+/* The resampler produces whole blocks: frame k needs every block up to
+ * the one holding its last resampled sample, i.e. input up to that
+ * block's end; the lowest input still needed is the next block's start. */
+void vm__dsp_formant_stream_span(const vm__formant_stream *s, size_t k, long *lo, long *hi) {
+  long ylo, yhi, a, b;
+  frame_yspan(s, k, &ylo, &yhi);
+  const rs_stream *r = &s->yb.rs;
+  long produced = ybuf_first_block(&s->yb, ylo);
+  rs_block_span(r, produced, lo, &b);
+  *hi = *lo;
+  if (yhi <= produced) return;
+  long last = ((yhi - 1) / r->cout) * r->cout;
+  rs_block_span(r, last, &a, hi);
+  (void)a, (void)b;
+}
+
+int vm__dsp_formant_track_alloc(size_t n_frames, int n_kept, int with_bw, vm_formant_track **out) {
+  *out = NULL;
+  vm_formant_track *t = vm_calloc(1, sizeof *t);
+  size_t m = (n_frames ? n_frames : 1) * (size_t)n_kept;
+  if (!t) return VM_ENOMEM;
+  t->n_frames = n_frames, t->n_kept = n_kept, t->n_rows = n_frames;
+  t->freq_hz = vm_malloc(sizeof(float) * m);
+  t->bw_hz = with_bw ? vm_malloc(sizeof(float) * m) : NULL;
+  if (!t->freq_hz || (with_bw && !t->bw_hz)) {
+    vm_dsp_formant_destroy(t);
+    return VM_ENOMEM;
+  }
+  for (size_t i = 0; i < m; i++) {
+    t->freq_hz[i] = NAN;
+    if (t->bw_hz) t->bw_hz[i] = NAN;
+  }
+  *out = t;
+  return VM_OK;
+}
+
+int vm_dsp_formant_create(const float *x, size_t n, int rate_hz,
+                          const vm_formant_params *p, vm_formant_track **out,
+                          vm_err *err) {
+  return vm_dsp_formant_create_sparse(x, n, rate_hz, p, NULL, NULL, out, err);
+}
+
 int vm_dsp_formant_create_sparse(const float *x, size_t n, int rate_hz,
                                  const vm_formant_params *p,
                                  vm_formant_want_fn want, void *want_arg,
                                  vm_formant_track **out, vm_err *err) {
   *out = NULL;
-  if ((!x && n) || rate_hz <= 0 || p->max_formants < 1 || p->max_formants > VM_FORMANT_MAX ||
-      !(p->max_formant_hz > 0) || !(p->window_s > 0) || p->time_step_s < 0)
-    return vm_err_set(err, VM_EINVAL, "formant: invalid parameters");
-  int rate_out = (int)floor(2.0 * p->max_formant_hz + 0.5);
-  ybuf yb;
-  memset(&yb, 0, sizeof yb);
+  if (!x && n) return vm_err_set(err, VM_EINVAL, "formant: invalid parameters");
+  vm__formant_stream *s = NULL;
   vm_formant_track *t = NULL;
-  fctx c;
-  memset(&c, 0, sizeof c);
-  c.p = p, c.order = 2 * p->max_formants;
-  if (rs_init(&yb.rs, x, n, rate_hz, rate_out)) goto nomem;
-  size_t ny = yb.rs.ny;
-  double dx = 1.0 / rate_out, x1 = yb.rs.x1_out, nyq = 0.5 * rate_out;
-  yb.alpha = exp(-2.0 * M_PI * p->preemphasis_from_hz * dx);
-  double dt = p->time_step_s > 0 ? p->time_step_s : p->window_s / 4.0;
-  double dur = (double)ny * dx, dtw = 2.0 * p->window_s;
-  c.nsamp = (long)floor(dtw / dx);
-  long half = c.nsamp / 2;
-  size_t nf = 0;
-  double t1 = 0;
-  if (ny > 0 && dur >= dtw && c.nsamp >= c.order + 1) {
-    nf = 1 + (size_t)floor((dur - dtw) / dt);
-    t1 = x1 + 0.5 * (dur - dx - (double)(nf - 1) * dt);
+  int rc = vm__dsp_formant_stream_create(p, n, rate_hz, &s);
+  if (rc == VM_EINVAL) return vm_err_set(err, rc, "formant: invalid parameters");
+  if (rc || vm__dsp_formant_track_alloc(s->n_frames, VM_FORMANT_MAX, 1, &t)) goto nomem;
+  t->t0_s = s->t0_s, t->dt_s = s->dt_s;
+  for (size_t k = 0; k < s->n_frames; k++) {
+    if (want && !want(want_arg, s->t0_s + (double)k * s->dt_s)) continue; /* no formants */
+    vm__dsp_formant_stream_frame(s, x, 0, k, VM_FORMANT_MAX, t->freq_hz + k * VM_FORMANT_MAX,
+                                 t->bw_hz + k * VM_FORMANT_MAX);
   }
-  if (track_alloc(nf, &t)) goto nomem;
-  t->t0_s = t1, t->dt_s = dt;
-  size_t ns = (size_t)(c.nsamp > 0 ? c.nsamp : 1);
-  yb.cap = yb.rs.cout + (long)ns + 1;
-  yb.buf = vm_malloc(sizeof(float) * (size_t)yb.cap);
-  c.window = vm_malloc(sizeof(double) * ns);
-  c.frame = vm_malloc(sizeof(double) * ns);
-  c.b1 = vm_malloc(sizeof(double) * ns);
-  c.b2 = vm_malloc(sizeof(double) * ns);
-  c.a = vm_calloc((size_t)c.order + 1, sizeof(double));
-  c.aa = vm_calloc((size_t)c.order + 1, sizeof(double));
-  if (!yb.buf || !c.window || !c.frame || !c.b1 || !c.b2 || !c.a || !c.aa) goto nomem;
-  double imid = 0.5 * (c.nsamp + 1), edge = exp(-12.0);
-  for (long i = 1; i <= c.nsamp; i++)
-    c.window[i - 1] = (exp(-48.0 * (i - imid) * (i - imid) / (c.nsamp + 1) / (c.nsamp + 1)) - edge) / (1 - edge);
-  for (size_t k = 0; k < nf; k++) {
-    double tt = t1 + (double)k * dt;
-    if (want && !want(want_arg, tt)) { /* not wanted: no formants */
-      for (int j = 0; j < VM_FORMANT_MAX; j++) t->freq_hz[k * VM_FORMANT_MAX + (size_t)j] = t->bw_hz[k * VM_FORMANT_MAX + (size_t)j] = NAN;
-      t->n_formants[k] = 0;
-      continue;
-    }
-    long left = (long)floor((tt - x1) / dx), start = left + 1 - half, lo = start < 0 ? 0 : start;
-    long hi = lo + c.nsamp < (long)ny ? lo + c.nsamp : (long)ny;
-    ybuf_need(&yb, lo, hi);
-    frame_formants(&c, yb.buf, yb.base, (long)ny, start, nyq, t, k);
-  }
-  int rc = VM_OK;
-  goto out;
-nomem:
-  rc = vm_err_set(err, VM_ENOMEM, "formant: out of memory");
-  vm_dsp_formant_destroy(t);
-  t = NULL;
-out:
-  rs_deinit(&yb.rs);
-  vm_free(yb.buf);
-  vm_free(c.window), vm_free(c.frame), vm_free(c.b1), vm_free(c.b2);
-  vm_free(c.a), vm_free(c.aa);
+  vm__dsp_formant_stream_destroy(s);
   *out = t;
-  return rc;
+  return VM_OK;
+nomem:
+  vm__dsp_formant_stream_destroy(s);
+  vm_dsp_formant_destroy(t);
+  return vm_err_set(err, VM_ENOMEM, "formant: out of memory");
+}
+
+int vm__dsp_formant_track_alloc_sparse(size_t n_frames, int n_kept, vm_formant_track **out) {
+  *out = NULL;
+  vm_formant_track *t = vm_calloc(1, sizeof *t);
+  if (!t) return VM_ENOMEM;
+  size_t nw = n_frames / 64 + 1;
+  t->n_frames = n_frames, t->n_kept = n_kept;
+  t->has_row = vm_calloc(nw, sizeof *t->has_row);
+  t->row_base = vm_calloc(nw, sizeof *t->row_base);
+  if (!t->has_row || !t->row_base) {
+    vm_dsp_formant_destroy(t);
+    return VM_ENOMEM;
+  }
+  *out = t;
+  return VM_OK;
+}
+
+float *vm__dsp_formant_track_add_row(vm_formant_track *t, size_t k) {
+  size_t nk = (size_t)t->n_kept;
+  if (t->n_rows == t->rows_cap) { /* grow by 1/8: large blocks are remapped, not copied */
+    size_t cap = t->rows_cap + t->rows_cap / 8 + 1024;
+    float *f = vm_realloc(t->freq_hz, cap * nk * sizeof(float));
+    if (!f) return NULL;
+    t->freq_hz = f, t->rows_cap = cap;
+  }
+  /* rows come in frame order: every row so far is before word k / 64
+   * unless that word already has one */
+  while (t->next_word <= k / 64) t->row_base[t->next_word++] = t->n_rows;
+  t->has_row[k / 64] |= 1ULL << (k % 64);
+  float *row = t->freq_hz + t->n_rows * nk;
+  for (size_t j = 0; j < nk; j++) row[j] = NAN;
+  t->n_rows++;
+  return row;
+}
+
+void vm__dsp_formant_track_shrink(vm_formant_track *t) {
+  while (t->next_word <= t->n_frames / 64) t->row_base[t->next_word++] = t->n_rows;
+  float *f = vm_realloc(t->freq_hz, (t->n_rows ? t->n_rows : 1) * (size_t)t->n_kept * sizeof(float));
+  if (f) t->freq_hz = f, t->rows_cap = t->n_rows ? t->n_rows : 1;
 }
 
 void vm_dsp_formant_destroy(vm_formant_track *t) {
   if (!t) return;
-  vm_free(t->n_formants);
   vm_free(t->freq_hz);
   vm_free(t->bw_hz);
+  vm_free(t->has_row);
+  vm_free(t->row_base);
   vm_free(t);
 }
 
 double vm_dsp_formant_get(const vm_formant_track *t, size_t i, int k) {
-  if (i >= t->n_frames || k < 1 || k > t->n_formants[i]) return NAN;
-  return t->freq_hz[i * VM_FORMANT_MAX + (size_t)(k - 1)];
+  if (i >= t->n_frames || k < 1 || k > t->n_kept) return NAN;
+  size_t row = i;
+  if (t->has_row) {
+    unsigned long long word = t->has_row[i / 64], bit = 1ULL << (i % 64);
+    if (!(word & bit)) return NAN;
+    row = t->row_base[i / 64] + (size_t)__builtin_popcountll(word & (bit - 1));
+  }
+  return t->freq_hz[row * (size_t)t->n_kept + (size_t)(k - 1)];
 }

@@ -22,21 +22,31 @@ void vm_dsp_hnr_params_init(vm_hnr_params *p) {
   p->periods_per_window = 1.0;
 }
 
+void vm__dsp_hnr_pitch_params(const vm_hnr_params *p, int rate_hz, vm_pitch_params *out) {
+  vm_dsp_pitch_params_init(out);
+  out->method = VM_PITCH_CC;
+  out->time_step_s = p->time_step_s;
+  out->floor_hz = p->min_pitch_hz;
+  out->ceiling_hz = 0.5 * rate_hz;
+  out->periods_per_window = p->periods_per_window;
+  out->silence_threshold = p->silence_threshold;
+  out->voicing_threshold = 0.0;
+  out->octave_cost = out->octave_jump_cost = out->voiced_unvoiced_cost = 0.0;
+}
+
+float vm__dsp_hnr_db(float f0_hz, float strength) {
+  double r = strength;
+  if (f0_hz <= 0) return NAN;
+  return (float)(r <= 1e-15 ? -150.0 : r > 1.0 - 1e-15 ? 150.0 : 10.0 * log10(r / (1.0 - r)));
+}
+
 int vm_dsp_hnr_create(const float *x, size_t n, int rate_hz,
                       const vm_hnr_params *p, vm_hnr_track **out, vm_err *err) {
   *out = NULL;
   if (rate_hz <= 0 || !(p->min_pitch_hz > 0) || !(p->min_pitch_hz < 0.5 * rate_hz))
     return vm_err_set(err, VM_EINVAL, "hnr: invalid parameters");
   vm_pitch_params pp;
-  vm_dsp_pitch_params_init(&pp);
-  pp.method = VM_PITCH_CC;
-  pp.time_step_s = p->time_step_s;
-  pp.floor_hz = p->min_pitch_hz;
-  pp.ceiling_hz = 0.5 * rate_hz;
-  pp.periods_per_window = p->periods_per_window;
-  pp.silence_threshold = p->silence_threshold;
-  pp.voicing_threshold = 0.0;
-  pp.octave_cost = pp.octave_jump_cost = pp.voiced_unvoiced_cost = 0.0;
+  vm__dsp_hnr_pitch_params(p, rate_hz, &pp);
   vm_pitch_track *pt = NULL;
   vm_hnr_track *h = NULL;
   int rc = vm_dsp_pitch_create(x, n, rate_hz, &pp, &pt, err);
@@ -47,11 +57,7 @@ int vm_dsp_hnr_create(const float *x, size_t n, int rate_hz,
     goto out;
   }
   h->n_frames = pt->n_frames, h->t0_s = pt->t0_s, h->dt_s = pt->dt_s;
-  for (size_t i = 0; i < pt->n_frames; i++) {
-    double r = pt->strength[i];
-    if (pt->f0_hz[i] <= 0) h->hnr_db[i] = NAN;
-    else h->hnr_db[i] = (float)(r <= 1e-15 ? -150.0 : r > 1.0 - 1e-15 ? 150.0 : 10.0 * log10(r / (1.0 - r)));
-  }
+  for (size_t i = 0; i < pt->n_frames; i++) h->hnr_db[i] = vm__dsp_hnr_db(pt->f0_hz[i], pt->strength[i]);
   *out = h, h = NULL;
 out:
   vm_dsp_pitch_destroy(pt);

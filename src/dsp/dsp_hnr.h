@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "dsp_pitch.h"
 #include "vm_status.h"
 
 typedef struct vm_hnr_params {
@@ -37,5 +38,11 @@ typedef struct vm_hnr_track {
 int vm_dsp_hnr_create(const float *x, size_t n, int rate_hz,
                       const vm_hnr_params *p, vm_hnr_track **out, vm_err *err);
 void vm_dsp_hnr_destroy(vm_hnr_track *h);
+
+/* ---- module-internal (streamed harmonicity, forensic/voice_stream.c) ---- */
+/* The cc pitch parameters harmonicity runs with. OUT: *out. */
+void vm__dsp_hnr_pitch_params(const vm_hnr_params *p, int rate_hz, vm_pitch_params *out);
+/* HNR in dB of a cc frame (NAN where f0_hz <= 0, i.e. unvoiced). */
+float vm__dsp_hnr_db(float f0_hz, float strength);
 
 #endif /* VM_DSP_HNR_H */

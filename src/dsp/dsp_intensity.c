@@ -10,6 +10,7 @@
 #include "dsp_intensity.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "vm_alloc.h"
 
@@ -23,49 +24,77 @@ static double bessel_i0(double x) {
   return sum;
 }
 
+int vm__dsp_intensity_geom_init(vm__intensity_geom *g, size_t n, int rate_hz,
+                                double min_pitch_hz, double time_step_s) {
+  memset(g, 0, sizeof *g);
+  if (rate_hz <= 0 || !(min_pitch_hz > 0) || time_step_s < 0) return VM_EINVAL;
+  double dx = 1.0 / rate_hz, logical = 3.2 / min_pitch_hz;
+  double dt = time_step_s > 0 ? time_step_s : logical / 4.0;
+  double physical = 2.0 * logical, half = 0.5 * physical, duration = (double)n * dx;
+  g->n = (long)n, g->dx = dx, g->dt_s = dt;
+  g->halfn = (long)floor(half / dx);
+  long wn = 2 * g->halfn + 1;
+  g->w = vm_malloc(sizeof(double) * (size_t)wn);
+  if (!g->w) return VM_ENOMEM;
+  for (long i = 0; i < wn; i++) {
+    double u = (i - g->halfn) * dx / half, root = 1.0 - u * u;
+    g->w[i] = bessel_i0((2.0 * M_PI * M_PI + 0.5) * sqrt(root > 0 ? root : 0.0));
+  }
+  if (physical <= duration) g->n_frames = (size_t)floor((duration - physical) / dt) + 1;
+  g->t0_s = 0.5 * duration - 0.5 * (double)g->n_frames * dt + 0.5 * dt;
+  return VM_OK;
+}
+
+void vm__dsp_intensity_geom_deinit(vm__intensity_geom *g) {
+  vm_free(g->w);
+  g->w = NULL;
+}
+
+/* Centre sample of frame k. */
+static long frame_centre(const vm__intensity_geom *g, size_t k) {
+  double mid = g->t0_s + (double)k * g->dt_s;
+  return (long)floor((mid - 0.5 * g->dx) / g->dx + 0.5);
+}
+
+void vm__dsp_intensity_frame_span(const vm__intensity_geom *g, size_t k, long *lo, long *hi) {
+  long c = frame_centre(g, k), l = c - g->halfn, r = c + g->halfn;
+  *lo = l < 0 ? 0 : l;
+  *hi = r > g->n - 1 ? g->n : r + 1;
+}
+
+float vm__dsp_intensity_frame(const vm__intensity_geom *g, const float *xb, long x0, size_t k) {
+  long c = frame_centre(g, k), l, r;
+  vm__dsp_intensity_frame_span(g, k, &l, &r);
+  r--; /* inclusive */
+  double sx = 0, sx2w = 0, sxw = 0, sw = 0;
+  for (long i = l; i <= r; i++) {
+    double v = xb[i - x0], wi = g->w[i - c + g->halfn];
+    sx += v, sxw += v * wi, sx2w += v * v * wi, sw += wi;
+  }
+  double m = sx / (double)(r - l + 1);
+  double e = (sx2w - 2 * m * sxw + m * m * sw) / sw / 4.0e-10;
+  return (float)(e < 1e-30 ? -300.0 : 10.0 * log10(e));
+}
+
 int vm_dsp_intensity_create(const float *x, size_t n, int rate_hz,
                             double min_pitch_hz, double time_step_s,
                             vm_intensity_track **out, vm_err *err) {
   *out = NULL;
-  if ((!x && n) || rate_hz <= 0 || !(min_pitch_hz > 0) || time_step_s < 0)
-    return vm_err_set(err, VM_EINVAL, "intensity: invalid parameters");
-  double dx = 1.0 / rate_hz, logical = 3.2 / min_pitch_hz;
-  double dt = time_step_s > 0 ? time_step_s : logical / 4.0;
-  double physical = 2.0 * logical, half = 0.5 * physical, duration = (double)n * dx;
-  long halfn = (long)floor(half / dx), wn = 2 * halfn + 1;
-  vm_intensity_track *t = vm_calloc(1, sizeof *t);
-  double *w = vm_malloc(sizeof(double) * (size_t)wn);
-  if (!t || !w) goto nomem;
-  for (long i = 0; i < wn; i++) {
-    double u = (i - halfn) * dx / half, root = 1.0 - u * u;
-    w[i] = bessel_i0((2.0 * M_PI * M_PI + 0.5) * sqrt(root > 0 ? root : 0.0));
-  }
-  size_t nf = 0;
-  if (physical <= duration) nf = (size_t)floor((duration - physical) / dt) + 1;
-  t->n_frames = nf, t->dt_s = dt;
-  t->t0_s = 0.5 * duration - 0.5 * (double)nf * dt + 0.5 * dt;
-  t->db = vm_malloc(sizeof(float) * (nf ? nf : 1));
+  if (!x && n) return vm_err_set(err, VM_EINVAL, "intensity: invalid parameters");
+  vm__intensity_geom g;
+  int rc = vm__dsp_intensity_geom_init(&g, n, rate_hz, min_pitch_hz, time_step_s);
+  if (rc == VM_EINVAL) return vm_err_set(err, VM_EINVAL, "intensity: invalid parameters");
+  vm_intensity_track *t = rc ? NULL : vm_calloc(1, sizeof *t);
+  if (!t) goto nomem;
+  t->n_frames = g.n_frames, t->dt_s = g.dt_s, t->t0_s = g.t0_s;
+  t->db = vm_malloc(sizeof(float) * (g.n_frames ? g.n_frames : 1));
   if (!t->db) goto nomem;
-  for (size_t k = 0; k < nf; k++) {
-    double mid = t->t0_s + (double)k * dt;
-    long c = (long)floor((mid - 0.5 * dx) / dx + 0.5);
-    long l = c - halfn, r = c + halfn;
-    if (l < 0) l = 0;
-    if (r > (long)n - 1) r = (long)n - 1;
-    double sx = 0, sx2w = 0, sxw = 0, sw = 0;
-    for (long i = l; i <= r; i++) {
-      double v = x[i], wi = w[i - c + halfn];
-      sx += v, sxw += v * wi, sx2w += v * v * wi, sw += wi;
-    }
-    double m = sx / (double)(r - l + 1);
-    double e = (sx2w - 2 * m * sxw + m * m * sw) / sw / 4.0e-10;
-    t->db[k] = (float)(e < 1e-30 ? -300.0 : 10.0 * log10(e));
-  }
-  vm_free(w);
+  for (size_t k = 0; k < g.n_frames; k++) t->db[k] = vm__dsp_intensity_frame(&g, x, 0, k);
+  vm__dsp_intensity_geom_deinit(&g);
   *out = t;
   return VM_OK;
 nomem:
-  vm_free(w);
+  vm__dsp_intensity_geom_deinit(&g);
   vm_dsp_intensity_destroy(t);
   return vm_err_set(err, VM_ENOMEM, "intensity: out of memory");
 }

@@ -31,4 +31,23 @@ int vm_dsp_intensity_create(const float *x, size_t n, int rate_hz,
                             vm_intensity_track **out, vm_err *err);
 void vm_dsp_intensity_destroy(vm_intensity_track *t);
 
+/* ---- module-internal: the same frames one at a time (streamed input) ----
+ * vm_dsp_intensity_create is init + frame for k < n_frames + deinit. */
+typedef struct vm__intensity_geom {
+  long n;            /* samples of the whole signal */
+  double dx;         /* 1 / rate */
+  size_t n_frames;
+  double t0_s, dt_s; /* frame k at t0_s + k dt_s */
+  long halfn;        /* window half length, samples */
+  double *w;         /* (2 halfn + 1) Kaiser-like window */
+} vm__intensity_geom;
+/* Returns VM_OK, VM_EINVAL or VM_ENOMEM (then g owns nothing). */
+int vm__dsp_intensity_geom_init(vm__intensity_geom *g, size_t n, int rate_hz,
+                                double min_pitch_hz, double time_step_s);
+void vm__dsp_intensity_geom_deinit(vm__intensity_geom *g);
+/* Samples [*lo, *hi) that frame k reads (inside [0, n)). */
+void vm__dsp_intensity_frame_span(const vm__intensity_geom *g, size_t k, long *lo, long *hi);
+/* dB of frame k; xb[i - x0] is sample i for every i of the frame's span. */
+float vm__dsp_intensity_frame(const vm__intensity_geom *g, const float *xb, long x0, size_t k);
+
 #endif /* VM_DSP_INTENSITY_H */

@@ -20,7 +20,10 @@
  * fraction of a percent; the code is our own.
  *
  * Memory: O(n_frames * max_candidates) for the table; per-frame scratch is
- * allocated once per call.
+ * allocated once per call. This whole-file form is the reference; the
+ * streamed form at the end of the file (vm__dsp_pitch_stream_*) runs the
+ * same frame code on a window of the signal and a fixed-lag Viterbi over
+ * a ring of frames, O(max_lag * max_candidates) whatever n.
  */
 #include "dsp_pitch.h"
 
@@ -264,8 +267,9 @@ void vm_dsp_pitch_params_init(vm_pitch_params *p) {
 
 /* Analysis geometry and scratch shared by all frames of one call. */
 typedef struct pitch_ctx {
-  const float *x;
-  long nx;              /* samples */
+  const float *x;       /* x[i - x0] is sample i (a window of the signal when streamed) */
+  long x0;
+  long nx;              /* samples of the whole signal */
   double dx;            /* 1 / rate */
   const vm_pitch_params *p;
   double ceiling;       /* clipped to Nyquist */
@@ -295,12 +299,12 @@ static void frame_prepare(pitch_ctx *c, double t, double *out_intensity,
   long right = left + 1;
   double mean = 0.0;
   long s0 = right - c->nsamp_period, s1 = left + c->nsamp_period;
-  for (long i = s0; i <= s1; i++) mean += (i >= 0 && i < c->nx) ? c->x[i] : 0.0;
+  for (long i = s0; i <= s1; i++) mean += (i >= 0 && i < c->nx) ? c->x[i - c->x0] : 0.0;
   mean /= 2.0 * (double)c->nsamp_period;
   long start = right - c->half_window;
   for (long j = 0; j < c->nsamp_window; j++) {
     long i = start + j;
-    double v = (i >= 0 && i < c->nx) ? c->x[i] - mean : 0.0;
+    double v = (i >= 0 && i < c->nx) ? c->x[i - c->x0] - mean : 0.0;
     c->frame[j] = c->p->method == VM_PITCH_AC ? v * c->window[j] : v;
   }
   long j0 = c->half_window - c->half_period, j1 = c->half_window + c->half_period - 1;
@@ -339,20 +343,21 @@ static void frame_correlate_cc(pitch_ctx *c, double t, double mean, double *r) {
   long span = c->maximum_lag + w;
   if (span > c->nx - start) span = c->nx - start;
   long max_lag = span - w;
+  const float *xs0 = c->x + (start - c->x0); /* sample start */
   double *p2 = c->prefix2;
   p2[0] = 0.0;
   for (long i = 0; i < span; i++) {
-    double v = c->x[start + i] - mean;
+    double v = xs0[i] - mean;
     p2[i + 1] = p2[i] + v * v;
   }
   /* X = FFT(first window), Y = FFT(whole span); corr = IFFT(conj(X) Y) */
   fftwf_complex *s = f->spec;
-  for (long j = 0; j < c->nfft; j++) f->buf[j] = j < w ? (float)(c->x[start + j] - mean) : 0.0f;
+  for (long j = 0; j < c->nfft; j++) f->buf[j] = j < w ? (float)(xs0[j] - mean) : 0.0f;
   vm__dsp_rfft_forward(f);
   long nb = c->nfft / 2 + 1;
   fftwf_complex *xs = c->xspec;
   memcpy(xs, s, sizeof(fftwf_complex) * (size_t)nb);
-  for (long j = 0; j < c->nfft; j++) f->buf[j] = j < span ? (float)(c->x[start + j] - mean) : 0.0f;
+  for (long j = 0; j < c->nfft; j++) f->buf[j] = j < span ? (float)(xs0[j] - mean) : 0.0f;
   vm__dsp_rfft_forward(f);
   for (long k = 0; k < nb; k++) {
     float re = xs[k][0] * s[k][0] + xs[k][1] * s[k][1];
@@ -602,24 +607,32 @@ static double skip_threshold(const pitch_ctx *c, double dt) {
   return nextafter(1.0 + 2.0 * p->voiced_unvoiced_cost * (0.01 / dt), INFINITY);
 }
 
+/* The candidates of the frame at time tt into candidate row `row` (r is
+ * the correlation scratch); returns the frame's intensity as the track
+ * stores it (float). Absolute silence, or too quiet to be voiced: only the
+ * unvoiced candidate. */
+static float frame_analyse(pitch_ctx *c, double tt, size_t row, double *r, double skip) {
+  double inten, mean;
+  frame_prepare(c, tt, &inten, &mean);
+  float inten_f = (float)inten;
+  if (inten == 0.0 || unvoiced_strength(c->p, inten_f) >= skip) {
+    c->cand_f[row * (size_t)c->max_cand] = 0.0f;
+    c->cand_s[row * (size_t)c->max_cand] = 0.0f;
+    c->n_cand[row] = 1;
+  } else {
+    if (c->p->method == VM_PITCH_AC) frame_correlate_ac(c, r);
+    else frame_correlate_cc(c, tt, mean, r);
+    frame_candidates(c, r, row);
+  }
+  return inten_f;
+}
+
 static void run_frames(pitch_ctx *c, vm_pitch_track *t) {
   double *r = c->rbuf + c->brent_ixmax; /* r[-ixmax .. ixmax] */
   double skip = skip_threshold(c, t->dt_s);
   for (size_t i = 0; i < t->n_frames; i++) {
-    double tt = t->t0_s + (double)i * t->dt_s, inten, mean;
-    size_t row = c->prune ? 0 : i;
-    frame_prepare(c, tt, &inten, &mean);
-    t->intensity[i] = (float)inten;
-    /* absolute silence, or too quiet to be voiced: only the unvoiced candidate */
-    if (inten == 0.0 || unvoiced_strength(c->p, t->intensity[i]) >= skip) {
-      c->cand_f[row * (size_t)c->max_cand] = 0.0f;
-      c->cand_s[row * (size_t)c->max_cand] = 0.0f;
-      c->n_cand[row] = 1;
-    } else {
-      if (c->p->method == VM_PITCH_AC) frame_correlate_ac(c, r);
-      else frame_correlate_cc(c, tt, mean, r);
-      frame_candidates(c, r, row);
-    }
+    double tt = t->t0_s + (double)i * t->dt_s;
+    t->intensity[i] = frame_analyse(c, tt, c->prune ? 0 : i, r, skip);
     if (c->prune) frame_pick_best(c, t, i);
   }
 }
@@ -693,4 +706,226 @@ double vm_dsp_pitch_get_value(const vm_pitch_track *t, double t_s) {
   if (ifar < 0 || ifar >= (long)t->n_frames || !vm_dsp_pitch_is_voiced(t, (size_t)ifar))
     return fnear;
   return fnear + phase * (t->f0_hz[ifar] - fnear);
+}
+
+/* ------------------------------------------------------------- streamed
+ * The same frames pushed one at a time, with a fixed-lag Viterbi. Frames
+ * live in a ring of n_ring rows (candidates, back-pointers). After each
+ * frame, the back-pointers of all its states are followed together; at
+ * the first earlier frame where they meet in one state, every path the
+ * whole-file search could still choose goes through that state, so that
+ * frame and all before it are final and are emitted (identical to the
+ * whole-file traceback). Unvoiced-only frames (silence) meet at once.
+ * If the paths have not met when the ring is full (max_lag_s of
+ * undecided frames), the older half of the ring is decided by the best
+ * path at that moment: the only case in which the result can differ from
+ * the whole-file path (counted in n_forced). */
+struct vm__pitch_stream {
+  pitch_ctx c;
+  vm_pitch_params p;   /* c.p points here */
+  size_t n_frames, next, n_final, n_ring;
+  double t0_s, dt_s, jump_cost, vu_cost, skip;
+  vm__pitch_emit_fn emit;
+  void *user;
+  unsigned short *psi; /* (n_ring, max_cand) */
+  double *prev, *cur;  /* (max_cand) path scores of the last frame, of this frame */
+  int *set, *mark;     /* (max_cand) traceback state set, dedupe stamps */
+  int stamp;
+  size_t n_forced;
+};
+
+int vm__dsp_pitch_stream_create(const vm_pitch_params *p, int rate_hz, size_t n,
+                                double global_peak, double max_lag_s, vm__pitch_emit_fn emit,
+                                void *user, vm__pitch_stream **out) {
+  *out = NULL;
+  if (rate_hz <= 0 || !(p->floor_hz > 0) || !(p->ceiling_hz > p->floor_hz) ||
+      !(p->periods_per_window > 0) || p->max_candidates < 2 || p->time_step_s < 0 || !emit)
+    return VM_EINVAL;
+  vm__pitch_stream *s = vm_calloc(1, sizeof *s);
+  if (!s) return VM_ENOMEM;
+  s->p = *p;
+  pitch_ctx *c = &s->c;
+  c->p = &s->p, c->nx = (long)n;
+  int rc = ctx_setup(c, &s->p, rate_hz);
+  if (rc) goto fail;
+  double duration = (double)n * c->dx;
+  s->dt_s = p->time_step_s > 0 ? p->time_step_s : p->periods_per_window / p->floor_hz / 4.0;
+  double window_s = p->method == VM_PITCH_CC ? 1.0 / p->floor_hz + c->dt_window : c->dt_window;
+  s->n_frames = frame_grid(duration, window_s, s->dt_s, &s->t0_s);
+  s->emit = emit, s->user = user;
+  c->global_peak = global_peak;
+  double tsc = 0.01 / s->dt_s;
+  s->jump_cost = p->octave_jump_cost * tsc, s->vu_cost = p->voiced_unvoiced_cost * tsc;
+  s->skip = skip_threshold(c, s->dt_s);
+  size_t lag = (size_t)ceil(max_lag_s / s->dt_s);
+  s->n_ring = c->prune ? 1 : (lag < 2 ? 2 : lag) + 1; /* >= 2 frames in flight */
+  size_t mc = (size_t)c->max_cand;
+  rc = VM_ENOMEM;
+  c->cand_f = vm_malloc(sizeof(float) * s->n_ring * mc);
+  c->cand_s = vm_malloc(sizeof(float) * s->n_ring * mc);
+  c->n_cand = vm_malloc(sizeof(int) * s->n_ring);
+  s->psi = vm_malloc(sizeof(unsigned short) * s->n_ring * mc);
+  s->prev = vm_malloc(sizeof(double) * mc), s->cur = vm_malloc(sizeof(double) * mc);
+  s->set = vm_malloc(sizeof(int) * mc), s->mark = vm_calloc(mc, sizeof(int));
+  if (!c->cand_f || !c->cand_s || !c->n_cand || !s->psi || !s->prev || !s->cur || !s->set || !s->mark)
+    goto fail;
+  *out = s;
+  return VM_OK;
+fail:
+  vm__dsp_pitch_stream_destroy(s);
+  return rc;
+}
+
+void vm__dsp_pitch_stream_destroy(vm__pitch_stream *s) {
+  if (!s) return;
+  ctx_free(&s->c);
+  vm_free(s->psi), vm_free(s->prev), vm_free(s->cur), vm_free(s->set), vm_free(s->mark);
+  vm_free(s);
+}
+
+void vm__dsp_pitch_stream_geometry(const vm__pitch_stream *s, size_t *n_frames, double *t0_s,
+                                   double *dt_s, double *ceiling_hz) {
+  *n_frames = s->n_frames, *t0_s = s->t0_s, *dt_s = s->dt_s, *ceiling_hz = s->c.ceiling;
+}
+
+size_t vm__dsp_pitch_stream_next(const vm__pitch_stream *s) { return s->next; }
+size_t vm__dsp_pitch_stream_n_final(const vm__pitch_stream *s) { return s->n_final; }
+size_t vm__dsp_pitch_stream_n_forced(const vm__pitch_stream *s) { return s->n_forced; }
+
+void vm__dsp_pitch_stream_span(const vm__pitch_stream *s, size_t i, long *lo, long *hi) {
+  const pitch_ctx *c = &s->c;
+  double t = s->t0_s + (double)i * s->dt_s;
+  long left = (long)floor((t - 0.5 * c->dx) / c->dx), right = left + 1;
+  long a = right - c->nsamp_period, b = left + c->nsamp_period + 1;
+  long wa = right - c->half_window, wb = wa + c->nsamp_window;
+  if (wa < a) a = wa;
+  if (wb > b) b = wb;
+  if (c->p->method == VM_PITCH_CC) {
+    double start_time = t - 0.5 * (1.0 / c->p->floor_hz + c->dt_window);
+    long start = (long)floor((start_time - 0.5 * c->dx) / c->dx);
+    if (start < 0) start = 0;
+    long end = start + c->maximum_lag + c->nsamp_window;
+    if (start < a) a = start;
+    if (end > b) b = end;
+  }
+  *lo = a < 0 ? 0 : a > c->nx ? c->nx : a;
+  *hi = b < 0 ? 0 : b > c->nx ? c->nx : b;
+}
+
+static void emit_row(vm__pitch_stream *s, size_t i, int place) {
+  const pitch_ctx *c = &s->c;
+  size_t row = (i % s->n_ring) * (size_t)c->max_cand + (size_t)place;
+  float f = c->cand_f[row], st = c->cand_s[row];
+  int voiced = is_voiced_freq(f, c->ceiling);
+  s->emit(s->user, i, voiced ? f : 0.0f, voiced ? st : 0.0f);
+}
+
+/* Emits frames [s->n_final, last] along the back-pointers from state
+ * `place` of frame last. */
+static void emit_back(vm__pitch_stream *s, size_t last, int place) {
+  size_t mc = (size_t)s->c.max_cand;
+  for (size_t i = last + 1; i-- > s->n_final;) {
+    emit_row(s, i, place);
+    place = s->psi[(i % s->n_ring) * mc + (size_t)place];
+  }
+  s->n_final = last + 1;
+}
+
+/* Follows all states of frame i back; emits what they agree on. */
+static void converge(vm__pitch_stream *s, size_t i) {
+  size_t mc = (size_t)s->c.max_cand;
+  int n = s->c.n_cand[i % s->n_ring];
+  for (int k = 0; k < n; k++) s->set[k] = k;
+  for (size_t j = i; j > s->n_final; j--) {
+    if (n == 1) { emit_back(s, j, s->set[0]); return; }
+    const unsigned short *psi = s->psi + (j % s->n_ring) * mc;
+    int m = 0;
+    s->stamp++;
+    for (int k = 0; k < n; k++) {
+      int q = psi[s->set[k]];
+      if (s->mark[q] != s->stamp) s->mark[q] = s->stamp, s->set[m++] = q;
+    }
+    n = m;
+  }
+  if (n == 1) emit_back(s, s->n_final, s->set[0]); /* the set is frame n_final's */
+}
+
+/* Index of the best path score of frame i (first maximum, as the
+ * whole-file search). */
+static int best_state(const vm__pitch_stream *s, size_t i) {
+  int place = 0;
+  for (int k = 1; k < s->c.n_cand[i % s->n_ring]; k++) if (s->prev[k] > s->prev[place]) place = k;
+  return place;
+}
+
+/* One Viterbi step for frame i (its candidates in the ring): s->prev
+ * becomes the path scores of frame i (as path_find). */
+static void viterbi_step(vm__pitch_stream *s, size_t i, double intensity) {
+  pitch_ctx *c = &s->c;
+  size_t mc = (size_t)c->max_cand, r = i % s->n_ring, rp = (i + s->n_ring - 1) % s->n_ring;
+  const float *cf = c->cand_f + r * mc, *cs = c->cand_s + r * mc, *pf = c->cand_f + rp * mc;
+  unsigned short *psi = s->psi + r * mc;
+  double unv = unvoiced_strength(c->p, intensity);
+  for (int k = 0; k < c->n_cand[r]; k++) {
+    double local = local_score(c, cf[k], cs[k], unv);
+    if (i == 0) { s->cur[k] = local; psi[k] = 0; continue; }
+    double best = -1e300;
+    int place = 0;
+    int v2 = is_voiced_freq(cf[k], c->ceiling);
+    for (int j = 0; j < c->n_cand[rp]; j++) {
+      int v1 = is_voiced_freq(pf[j], c->ceiling);
+      double tc = v1 != v2 ? s->vu_cost : !v2 ? 0.0 : s->jump_cost * fabs(log2(pf[j] / cf[k]));
+      double v = s->prev[j] - tc + local;
+      if (v > best) best = v, place = j;
+    }
+    s->cur[k] = best;
+    psi[k] = (unsigned short)place;
+  }
+  double *tmp = s->prev; s->prev = s->cur; s->cur = tmp;
+}
+
+int vm__dsp_pitch_stream_push(vm__pitch_stream *s, const float *xb, long x0) {
+  pitch_ctx *c = &s->c;
+  size_t i = s->next;
+  if (i >= s->n_frames) return VM_EINVAL;
+  s->next++;
+  if (c->global_peak == 0.0) { /* all unvoiced, as the whole-file analysis */
+    s->emit(s->user, i, 0.0f, 0.0f);
+    s->n_final = i + 1;
+    return VM_OK;
+  }
+  c->x = xb, c->x0 = x0;
+  double *r = c->rbuf + c->brent_ixmax;
+  double tt = s->t0_s + (double)i * s->dt_s;
+  size_t row = i % s->n_ring;
+  float inten_f = frame_analyse(c, tt, row, r, s->skip);
+  c->x = NULL;
+  if (c->prune) { /* zero costs: the per-frame argmax, final at once */
+    double unv = unvoiced_strength(c->p, inten_f);
+    int best = 0;
+    double best_v = local_score(c, c->cand_f[0], c->cand_s[0], unv);
+    for (int k = 1; k < c->n_cand[0]; k++) {
+      double v = local_score(c, c->cand_f[k], c->cand_s[k], unv);
+      if (v > best_v) best_v = v, best = k;
+    }
+    emit_row(s, i, best);
+    s->n_final = i + 1;
+    return VM_OK;
+  }
+  viterbi_step(s, i, inten_f);
+  converge(s, i);
+  if (i + 2 - s->n_final >= s->n_ring) { /* ring full: decide the older half */
+    size_t keep = s->n_ring / 2, last = i - keep;
+    int place = best_state(s, i);
+    size_t mc = (size_t)c->max_cand;
+    for (size_t j = i; j > last; j--) place = s->psi[(j % s->n_ring) * mc + (size_t)place];
+    s->n_forced += last + 1 - s->n_final;
+    emit_back(s, last, place);
+  }
+  return VM_OK;
+}
+
+void vm__dsp_pitch_stream_finish(vm__pitch_stream *s) {
+  if (s->n_final >= s->next || s->next == 0) return;
+  emit_back(s, s->next - 1, best_state(s, s->next - 1));
 }

@@ -60,8 +60,10 @@ typedef struct vm_pitch_track {
   double ceiling_hz;  /* frames with f0 >= ceiling count as unvoiced */
   double duration_s;  /* n / rate of the analysed signal */
   float *f0_hz;       /* 0 = unvoiced */
-  float *strength;    /* correlation of the chosen candidate (0..1); 0 if unvoiced */
-  float *intensity;   /* local peak / global peak (0..1), Praat's frame intensity */
+  float *strength;    /* correlation of the chosen candidate (0..1); 0 if unvoiced;
+                       * NULL in the voice measures' compact track */
+  float *intensity;   /* local peak / global peak (0..1), Praat's frame intensity;
+                       * NULL in the voice measures' compact track */
 } vm_pitch_track;
 
 /* Analyses x (n samples at rate_hz). A signal shorter than one analysis
@@ -79,6 +81,46 @@ void vm_dsp_pitch_destroy(vm_pitch_track *t);
 double vm_dsp_pitch_get_value(const vm_pitch_track *t, double t_s);
 /* 1 if frame i is voiced (0 < f0 < ceiling). */
 int vm_dsp_pitch_is_voiced(const vm_pitch_track *t, size_t i);
+
+/* ---- module-internal: streamed pitch (forensic/voice_stream.c) ----
+ * The same analysis frame by frame on a signal that arrives in blocks.
+ * The caller knows the whole length n and the global level (Praat
+ * normalises frame intensities by the global peak), pushes frames in
+ * order with the samples of each frame's span at hand, and receives
+ * every frame once through emit, as soon as it is final. Memory is
+ * O(max_lag_s / dt * max_candidates), whatever n.
+ * Viterbi (ac): frames become final as soon as all surviving paths agree
+ * on them, which gives exactly the whole-file path; if they have not
+ * agreed for max_lag_s, the older half of the undecided frames follow the
+ * best path so far (vm__dsp_pitch_stream_n_forced counts such frames; 0
+ * means the result equals vm_dsp_pitch_create's). Zero costs (harmonicity):
+ * each frame is final at once. */
+typedef struct vm__pitch_stream vm__pitch_stream;
+/* Frame i is final: f0_hz (0 = unvoiced) and the chosen strength. */
+typedef void (*vm__pitch_emit_fn)(void *user, size_t i, float f0_hz, float strength);
+/* n: samples of the whole signal; global_peak: max |x - mean| over the
+ * whole signal, mean = (double sum of x) / n (what vm_dsp_pitch_create
+ * computes). emit(user, ...) receives each frame once. Returns VM_OK,
+ * VM_EINVAL or VM_ENOMEM. */
+int vm__dsp_pitch_stream_create(const vm_pitch_params *p, int rate_hz, size_t n,
+                                double global_peak, double max_lag_s, vm__pitch_emit_fn emit,
+                                void *user, vm__pitch_stream **out);
+void vm__dsp_pitch_stream_destroy(vm__pitch_stream *s);
+/* OUT: the frame grid (same as vm_dsp_pitch_create's on n samples). */
+void vm__dsp_pitch_stream_geometry(const vm__pitch_stream *s, size_t *n_frames, double *t0_s,
+                                   double *dt_s, double *ceiling_hz);
+/* Samples [*lo, *hi) that frame i reads (clipped to [0, n)). */
+void vm__dsp_pitch_stream_span(const vm__pitch_stream *s, size_t i, long *lo, long *hi);
+/* Analyses frame vm__dsp_pitch_stream_next(s); xb[j - x0] must be sample
+ * j for every j of its span. Emits the frames that became final. Returns
+ * VM_OK, or VM_EINVAL after the last frame. */
+int vm__dsp_pitch_stream_push(vm__pitch_stream *s, const float *xb, long x0);
+size_t vm__dsp_pitch_stream_next(const vm__pitch_stream *s);
+/* Frames [0, n_final) have been emitted. */
+size_t vm__dsp_pitch_stream_n_final(const vm__pitch_stream *s);
+size_t vm__dsp_pitch_stream_n_forced(const vm__pitch_stream *s);
+/* After the last push: emits the remaining frames (best final path). */
+void vm__dsp_pitch_stream_finish(vm__pitch_stream *s);
 
 /* ---- module-internal helpers shared by dsp_pitch/hnr/formant ---- */
 

@@ -29,7 +29,9 @@
 typedef struct vm_pointprocess {
   size_t n;          /* number of pulses */
   double *t_s;       /* (n) pulse times, strictly increasing */
-  double *amp;       /* (n) shimmer amplitude per pulse, NAN if none */
+  float *amp;        /* (n) shimmer amplitude per pulse, NAN if none (float:
+                      * 12 bytes per pulse; shimmer is a ratio of amplitudes
+                      * and moves by ~1e-7 relative) */
 } vm_pointprocess;
 
 /* Period limits used for the per-pulse amplitudes (Praat's voice-report
@@ -55,5 +57,32 @@ void vm_dsp_pointprocess_destroy(vm_pointprocess *pp);
  * getWindowPoints). Returns the count (0: *first > *last). */
 size_t vm_dsp_pointprocess_window(const vm_pointprocess *pp, double t0_s,
                                   double t1_s, size_t *first, size_t *last);
+
+/* ---- module-internal: streamed pulses (forensic/voice_stream.c) ----
+ * vm_dsp_pointprocess_create is create + run over everything + finish.
+ * The pitch track is read up to n_final frames (those already final);
+ * stretches are walked in time order once their frames are final and
+ * the samples up to x_end have arrived. The result equals the whole-signal
+ * analysis. Memory: the final pulses plus the pulses of the last stretch
+ * or two. */
+typedef struct vm__pulse_stream vm__pulse_stream;
+/* n: samples of the whole signal; floor_hz: the pitch floor (bounds how
+ * far a walk reads beyond its stretch); gpeak: max |x| over the whole
+ * signal. lim may be NULL (defaults). Returns VM_OK, VM_EINVAL, VM_ENOMEM. */
+int vm__dsp_pulse_stream_create(size_t n, int rate_hz, double floor_hz, double gpeak,
+                                const vm_period_limits *lim, vm__pulse_stream **out);
+void vm__dsp_pulse_stream_destroy(vm__pulse_stream *p);
+/* Walks what it can: xb[i - x0] is sample i for i in [low, x_end), with
+ * low = vm__dsp_pulse_stream_low() before the call. Returns VM_OK or
+ * VM_ENOMEM. */
+int vm__dsp_pulse_stream_run(vm__pulse_stream *p, const vm_pitch_track *pitch, size_t n_final,
+                             const float *xb, long x0, long x_end);
+/* The lowest sample any later run or finish can read. */
+long vm__dsp_pulse_stream_low(const vm__pulse_stream *p, const vm_pitch_track *pitch);
+/* After the last run (all frames final, all samples given): OUT: *out,
+ * owned by the caller (vm_dsp_pointprocess_destroy). Returns VM_OK or
+ * VM_ENOMEM. */
+int vm__dsp_pulse_stream_finish(vm__pulse_stream *p, const float *xb, long x0,
+                                vm_pointprocess **out);
 
 #endif /* VM_DSP_POINTPROCESS_H */

@@ -2,7 +2,9 @@
  *
  * DESIGN
  * create() owns five tracks (pitch, pulses, harmonicity, formants,
- * intensity) computed on the whole signal; summary_get() only reads them,
+ * intensity), computed in one streamed pass (voice_stream.c; an array is
+ * a source like any other) and kept in compact form; summary_get() only
+ * reads them,
  * using a small stack/heap scratch for the median. Range rule: a frame
  * belongs to [t0, t1) when its centre does; pulses follow Praat's
  * getWindowPoints ([t0, t1]). Statistics follow Praat's Pitch queries:
@@ -22,12 +24,14 @@
 #include "voice_measures.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dsp_voice_quality.h"
 #include "vm_alloc.h"
 #include "vm_json.h"
+#include "voice_stream.h"
 
 struct vm_voice {
   double duration_s;
@@ -36,6 +40,7 @@ struct vm_voice {
   vm_hnr_track *hnr;
   vm_formant_track *formants;
   vm_intensity_track *intensity;
+  size_t n_forced, buffer_peak_bytes;
 };
 
 void vm_forensic_voice_params_init(vm_voice_params *p) {
@@ -45,45 +50,59 @@ void vm_forensic_voice_params_init(vm_voice_params *p) {
   p->with_hnr = 1;
 }
 
-/* Formant frames are analysed only where summarise_formants reads them. */
-static int pitch_voiced_at(void *pitch, double t_s) {
-  return !isnan(vm_dsp_pitch_get_value(pitch, t_s));
+int vm_forensic_voice_create_stream(const vm_voice_source *src, const vm_voice_params *p,
+                                    vm_voice **out, vm_err *err) {
+  *out = NULL;
+  vm_voice_params dp;
+  if (!p) vm_forensic_voice_params_init(&dp), p = &dp;
+  if (!src || src->rate_hz <= 0 || (!src->read && src->n_samples))
+    return vm_err_set(err, VM_EINVAL, "voice: invalid arguments");
+  vm_voice *v = vm_calloc(1, sizeof *v);
+  if (!v) return vm_err_set(err, VM_ENOMEM, "voice: out of memory");
+  vm__voice_tracks t;
+  int rc = vm__voice_stream_run(src, p, &t, err);
+  if (rc) {
+    vm_free(v);
+    return rc;
+  }
+  v->duration_s = (double)src->n_samples / src->rate_hz;
+  v->pitch = t.pitch, v->pulses = t.pulses, v->hnr = t.hnr;
+  v->formants = t.formants, v->intensity = t.intensity;
+  v->n_forced = t.n_forced, v->buffer_peak_bytes = t.buffer_peak_bytes;
+  *out = v;
+  return VM_OK;
+}
+
+/* The array source of vm_forensic_voice_create. */
+static int array_read(void *user, size_t offset, size_t n, float *buf) {
+  memcpy(buf, (const float *)user + offset, n * sizeof(float));
+  return VM_OK;
 }
 
 int vm_forensic_voice_create(const float *x, size_t n, int rate_hz,
                              const vm_voice_params *p, vm_voice **out,
                              vm_err *err) {
   *out = NULL;
-  vm_voice_params dp;
-  if (!p) vm_forensic_voice_params_init(&dp), p = &dp;
   if (rate_hz <= 0 || (!x && n)) return vm_err_set(err, VM_EINVAL, "voice: invalid arguments");
-  vm_voice *v = vm_calloc(1, sizeof *v);
-  if (!v) return vm_err_set(err, VM_ENOMEM, "voice: out of memory");
-  v->duration_s = (double)n / rate_hz;
-  vm_pitch_params pp;
-  vm_dsp_pitch_params_init(&pp);
-  pp.floor_hz = p->pitch_floor_hz;
-  pp.ceiling_hz = p->pitch_ceiling_hz;
-  int rc = vm_dsp_pitch_create(x, n, rate_hz, &pp, &v->pitch, err);
-  if (!rc) rc = vm_dsp_pointprocess_create(x, n, rate_hz, v->pitch, NULL, &v->pulses, err);
-  if (!rc && p->with_hnr) {
-    vm_hnr_params hp;
-    vm_dsp_hnr_params_init(&hp);
-    rc = vm_dsp_hnr_create(x, n, rate_hz, &hp, &v->hnr, err);
+  vm_voice_source src = {n, rate_hz, array_read, (void *)(uintptr_t)x};
+  return vm_forensic_voice_create_stream(&src, p, out, err);
+}
+
+void vm_forensic_voice_get_memory(const vm_voice *v, vm_voice_memory *out) {
+  memset(out, 0, sizeof *out);
+  out->pitch_bytes = v->pitch->n_frames * sizeof(float);
+  out->pulses_bytes = v->pulses->n * (sizeof(double) + sizeof(float));
+  if (v->hnr) out->hnr_bytes = v->hnr->n_frames * sizeof(float);
+  if (v->formants) {
+    const vm_formant_track *f = v->formants;
+    out->formant_bytes = f->n_rows * (size_t)f->n_kept * sizeof(float);
+    if (f->has_row) out->formant_bytes += (f->n_frames / 64 + 1) * (sizeof *f->has_row + sizeof *f->row_base);
   }
-  if (!rc && p->with_formants) {
-    vm_formant_params fp;
-    vm_dsp_formant_params_init(&fp);
-    rc = vm_dsp_formant_create_sparse(x, n, rate_hz, &fp, pitch_voiced_at, v->pitch,
-                                      &v->formants, err);
-  }
-  if (!rc) rc = vm_dsp_intensity_create(x, n, rate_hz, 100.0, 0.0, &v->intensity, err);
-  if (rc) {
-    vm_forensic_voice_destroy(v);
-    return rc;
-  }
-  *out = v;
-  return VM_OK;
+  out->intensity_bytes = v->intensity->n_frames * sizeof(float);
+  out->total_bytes = out->pitch_bytes + out->pulses_bytes + out->hnr_bytes + out->formant_bytes +
+                     out->intensity_bytes;
+  out->buffer_peak_bytes = v->buffer_peak_bytes;
+  out->n_pitch_forced = v->n_forced;
 }
 
 void vm_forensic_voice_destroy(vm_voice *v) {

@@ -1,7 +1,9 @@
 /* voice_measures.h — acoustic voice measures, computed once, summarised
  * over any time range.
  *
- * vm_forensic_voice_create() runs every track once over a whole signal:
+ * vm_forensic_voice_create() runs every track once over a whole signal
+ * (vm_forensic_voice_create_stream() over a signal read in blocks, for
+ * hour-long calls in bounded memory):
  * pitch (Praat ac, floor/ceiling), glottal pulses with their amplitudes,
  * harmonicity (cc), formants (Burg) and intensity. Each summary then reads
  * only the tracks, so the pipeline can summarise the whole file, each
@@ -16,6 +18,13 @@
  *   vm_forensic_voice_summary_get_ranges(v, t0s, t1s, n, &s); // a speaker's turns
  *   json_t *j = vm_forensic_voice_summary_to_json(&s);
  *   vm_forensic_voice_destroy(v);
+ *
+ * An hour-long call without holding it: a source that reads blocks
+ * (from a file, a decoder, ...) instead of the array:
+ *
+ *   static int rd(void *f, size_t off, size_t n, float *buf) { ... }
+ *   vm_voice_source src = {n_samples, 16000, rd, file};
+ *   vm_forensic_voice_create_stream(&src, NULL, &v, &err);
  *
  * Every measure is a vm_measure: a value, or NAN with a reason ("no voiced
  * frames", "too few glottal pulses", ...). Nothing is silently replaced
@@ -77,13 +86,50 @@ typedef struct vm_voice_summary {
 
 typedef struct vm_voice vm_voice;
 
-/* Computes all tracks of x (n samples at rate_hz; any n, including 0).
+/* A signal read in blocks, for inputs too long to hold (hours).
+ * read(user, offset, n, buf) fills buf with samples [offset, offset + n)
+ * and returns 0, or a negative VM_E* code that aborts the analysis. The
+ * analysis reads the signal twice, each time from offset 0 upwards in
+ * consecutive blocks: a level pass (Praat relates frame intensities to
+ * the global peak, so nothing can be decided before the whole signal has
+ * been seen once) and the analysis pass. The total length must be known
+ * in advance: the frame grids are centred in the signal, as Praat's. */
+typedef int (*vm_voice_read_fn)(void *user, size_t offset, size_t n, float *buf);
+typedef struct vm_voice_source {
+  size_t n_samples;      /* total length */
+  int rate_hz;
+  vm_voice_read_fn read;
+  void *user;            /* passed to read */
+} vm_voice_source;
+
+/* Computes all tracks of the streamed signal src. Working memory does not
+ * grow with the duration (a sliding window of samples plus the frames in
+ * flight; see voice_stream.c); the tracks kept for the summaries take
+ * about 40 bytes per 10 ms of speech (vm_forensic_voice_get_memory).
  * p may be NULL (defaults). OUT: *out, owned by the caller
  * (vm_forensic_voice_destroy); NULL on failure. Returns VM_OK, VM_EINVAL,
- * VM_ENOMEM. */
+ * VM_ENOMEM, or the source's error code. */
+int vm_forensic_voice_create_stream(const vm_voice_source *src, const vm_voice_params *p,
+                                    vm_voice **out, vm_err *err);
+
+/* Computes all tracks of x (n samples at rate_hz; any n, including 0):
+ * vm_forensic_voice_create_stream over x. p may be NULL (defaults). OUT:
+ * *out, owned by the caller (vm_forensic_voice_destroy); NULL on failure.
+ * Returns VM_OK, VM_EINVAL, VM_ENOMEM. */
 int vm_forensic_voice_create(const float *x, size_t n, int rate_hz,
                              const vm_voice_params *p, vm_voice **out,
                              vm_err *err);
+
+/* Bytes held by each track (what grows with the duration) and how the
+ * analysis went. */
+typedef struct vm_voice_memory {
+  size_t pitch_bytes, pulses_bytes, hnr_bytes, formant_bytes, intensity_bytes;
+  size_t total_bytes;        /* the five above */
+  size_t buffer_peak_bytes;  /* largest sample window the analysis held */
+  size_t n_pitch_forced;     /* pitch frames decided without path convergence (0 on speech) */
+} vm_voice_memory;
+/* OUT: *out. */
+void vm_forensic_voice_get_memory(const vm_voice *v, vm_voice_memory *out);
 void vm_forensic_voice_destroy(vm_voice *v);
 
 /* Summary over [t0_s, t1_s) (pulses: [t0, t1]); t1_s <= t0_s means the
@@ -105,11 +151,12 @@ int vm_forensic_voice_summary_get_ranges(const vm_voice *v, const double *t0s,
                                          const double *t1s, size_t n,
                                          vm_voice_summary *out);
 
-/* The tracks, borrowed, valid until vm_forensic_voice_destroy(v). Any may
- * be NULL when skipped by the params. For plots: F0 every 10 ms, intensity
- * every 8 ms. Formant frames are analysed only where the pitch track is
- * voiced (the only frames a summary reads); elsewhere they hold no
- * formants (NAN). */
+/* The tracks, borrowed, valid until vm_forensic_voice_destroy(v). HNR and
+ * formants are NULL when skipped by the params. For plots: F0 every 10
+ * ms, intensity every 8 ms. Compact forms: the pitch track has f0_hz only
+ * (strength and intensity NULL); the formant track keeps F1-F3 (n_kept 3,
+ * no bandwidths), analysed only where the pitch track is voiced (the only
+ * frames a summary reads); elsewhere they hold no formants (NAN). */
 const vm_pitch_track *vm_forensic_voice_get_pitch(const vm_voice *v);
 const vm_pointprocess *vm_forensic_voice_get_pulses(const vm_voice *v);
 const vm_hnr_track *vm_forensic_voice_get_hnr(const vm_voice *v);

@@ -2,6 +2,7 @@
  * agreement with Praat ("To Pitch", ac) on synthetic and espeak-ng speech.
  * Praat comparisons skip when praat is not installed. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "dsp_pitch.h"
 #include "test.h"
@@ -201,6 +202,79 @@ static int test_praat_espeak(void) {
   return 0;
 }
 
+/* ---- streamed pitch (vm__dsp_pitch_stream) against vm_dsp_pitch_create ---- */
+
+typedef struct emitted {
+  float *f0;
+  size_t n_emits;
+} emitted;
+
+static void emit_into(void *user, size_t i, float f0, float strength) {
+  (void)strength;
+  emitted *e = user;
+  e->f0[i] = f0, e->n_emits++;
+}
+
+/* Streams x frame by frame (the whole array as the window) with the given
+ * lag; *out_diff = frames that differ from the whole-file track. */
+static int stream_vs_whole(const float *x, size_t n, double lag_s, size_t *out_diff,
+                           size_t *out_forced, size_t *out_voiced) {
+  vm_pitch_params p;
+  vm_dsp_pitch_params_init(&p);
+  vm_pitch_track *t;
+  ASSERT_OK(vm_dsp_pitch_create(x, n, RATE, &p, &t, NULL));
+  double sum = 0, peak = 0;
+  for (size_t i = 0; i < n; i++) sum += x[i];
+  double mean = sum / (double)n;
+  for (size_t i = 0; i < n; i++) peak = fmax(peak, fabs(x[i] - mean));
+  emitted e = {calloc(t->n_frames + 1, sizeof(float)), 0};
+  vm__pitch_stream *s;
+  ASSERT_OK(vm__dsp_pitch_stream_create(&p, RATE, n, peak, lag_s, emit_into, &e, &s));
+  size_t nf;
+  double t0, dt, c;
+  vm__dsp_pitch_stream_geometry(s, &nf, &t0, &dt, &c);
+  ASSERT_EQ(nf, t->n_frames);
+  ASSERT_NEAR(t0, t->t0_s, 0);
+  while (vm__dsp_pitch_stream_next(s) < nf) {
+    ASSERT_OK(vm__dsp_pitch_stream_push(s, x, 0));
+    ASSERT(vm__dsp_pitch_stream_n_final(s) <= vm__dsp_pitch_stream_next(s));
+  }
+  vm__dsp_pitch_stream_finish(s);
+  ASSERT_EQ(e.n_emits, nf); /* every frame exactly once */
+  ASSERT_EQ(vm__dsp_pitch_stream_n_final(s), nf);
+  *out_diff = 0, *out_voiced = 0;
+  for (size_t i = 0; i < nf; i++) *out_diff += e.f0[i] != t->f0_hz[i], *out_voiced += t->f0_hz[i] > 0;
+  *out_forced = vm__dsp_pitch_stream_n_forced(s);
+  vm__dsp_pitch_stream_destroy(s);
+  vm_dsp_pitch_destroy(t);
+  free(e.f0);
+  return 0;
+}
+
+/* A 20 s lag gives exactly the whole-file path; the shortest lag (2
+ * frames) forces decisions wherever the paths take longer to meet (on
+ * this octave-ambiguous signal) and may differ only in a few of them. */
+static int test_stream_fixed_lag(void) {
+  size_t n = 8 * RATE;
+  float *x = calloc(n, sizeof(float)), *y = calloc(n, sizeof(float));
+  const double fa[3] = {700, 1220, 2600}, fb[3] = {300, 2300, 3000};
+  vt_vowel(x + RATE, 6 * RATE, RATE, 110, 0.03, 0.1, 0.01, fa, 11);
+  vt_vowel(y + RATE, 6 * RATE, RATE, 220, 0.03, 0.1, 0.01, fb, 12);
+  for (size_t i = 0; i < n; i++) x[i] = 0.6f * x[i] + 0.5f * y[i]; /* two voices an octave apart */
+  size_t diff, forced, voiced;
+  ASSERT_EQ(stream_vs_whole(x, n, 20.0, &diff, &forced, &voiced), 0);
+  printf("  20 s lag: %zu voiced frames, %zu differ, %zu forced\n", voiced, diff, forced);
+  ASSERT_EQ(diff, 0);
+  ASSERT_EQ(forced, 0);
+  ASSERT_EQ(stream_vs_whole(x, n, 0.0, &diff, &forced, &voiced), 0);
+  printf("  2-frame lag: %zu voiced frames, %zu differ, %zu forced\n", voiced, diff, forced);
+  ASSERT(forced > 0); /* the forced decision is exercised */
+  ASSERT(diff <= forced);
+  ASSERT(diff * 20 <= voiced);
+  free(x), free(y);
+  return 0;
+}
+
 TEST_MAIN(TEST_ENTRY(test_sinc_matches_reference), TEST_ENTRY(test_vowel_ground_truth), TEST_ENTRY(test_edge_cases),
           TEST_ENTRY(test_telephone_upsampled), TEST_ENTRY(test_praat_synthetic),
-          TEST_ENTRY(test_praat_espeak))
+          TEST_ENTRY(test_praat_espeak), TEST_ENTRY(test_stream_fixed_lag))
