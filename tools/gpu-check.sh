@@ -10,6 +10,19 @@
 # too big (halving seen on the device). Without a GPU it skips (77) and the
 # simulated-device tests still run. Results go in docs/gpu.md.
 #
+# Then, when a GPU and nvcc are present, the Whisper engine's CUDA backend
+# (src/asr/cuda, docs/asr-cuda.md): configures VM_CUDA=ON in
+# OUT_DIR/asr-cuda (this step does need CMake and the project's
+# dependencies), builds test_asr_cuda and vm_make_model, and runs
+#  - test_asr_cuda itself (CUDA vs CPU on a random tiny model, device
+#    names, out of memory on the real device),
+#  - test_asr_cuda --compare on a random base-sized model,
+#  - test_asr_cuda --bench on random base- and large-v3-sized models: an
+#    encode of 8 windows and decode steps (batch 8) on cuda:0 against the
+#    CPU engine on every core (the large model's CPU encode with 1 window
+#    only, to stay within about 5 minutes on a 16-core H100 machine).
+# Every step has its own time limit; without a GPU the step is skipped.
+#
 #   tools/gpu-check.sh [OUT_DIR]      default OUT_DIR: build-gpu-check
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -45,5 +58,48 @@ for src in tests/unit/test_device_*.c; do
     *) echo "FAIL $name (rc $rc)"; status=1 ;;
   esac | tee -a "$report"
 done
+
+# ---- the Whisper engine's CUDA backend ------------------------------------
+nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+# step NAME LIMIT_S CMD...: runs CMD with a time limit, output to the report.
+step() {
+  local name=$1 limit=$2 rc
+  shift 2
+  echo "== $name: $*" >>"$report"
+  timeout "$limit" "$@" >>"$report" 2>&1
+  rc=$?
+  case $rc in # (not in a pipe: status must be set in this shell)
+    0) msg="PASS $name" ;;
+    124) msg="FAIL $name (over ${limit}s)"; status=1 ;;
+    *) msg="FAIL $name (rc $rc)"; status=1 ;;
+  esac
+  echo "$msg" | tee -a "$report"
+  return $rc
+}
+if [ "$gpu" = 1 ] && [ -x "$nvcc" ]; then
+  cdir=$out/asr-cuda
+  jobs=$(nproc)
+  if step asr_cuda_configure 120 cmake -S . -B "$cdir" -DVM_CUDA=ON \
+       -DCMAKE_CUDA_COMPILER="$nvcc" -DCMAKE_BUILD_TYPE=Release &&
+     step asr_cuda_build 240 cmake --build "$cdir" -j"$jobs" \
+       --target test_asr_cuda vm_make_model; then
+    t=$cdir/tests/test_asr_cuda
+    mk=$cdir/src/asr/tools/vm_make_model
+    step asr_cuda_test 120 "$t"
+    if step asr_cuda_model_base 60 "$mk" "$cdir/base-f16.bin" --preset base --type f16; then
+      step asr_cuda_compare_base 120 "$t" --compare "$cdir/base-f16.bin" 2
+      step asr_cuda_bench_base 120 "$t" --bench "$cdir/base-f16.bin" "$jobs" 8
+      grep '^BENCH' "$report" | tail -2
+    fi
+    if step asr_cuda_model_large 150 "$mk" "$cdir/large-f16.bin" --preset large-v3 \
+         --type f16; then
+      step asr_cuda_bench_large 240 "$t" --bench "$cdir/large-f16.bin" "$jobs" 1
+      grep '^BENCH' "$report" | tail -2
+    fi
+    rm -f "$cdir/base-f16.bin" "$cdir/large-f16.bin"
+  fi
+else
+  echo "SKIP asr CUDA backend (needs a GPU and nvcc)" | tee -a "$report"
+fi
 echo "report: $report"
 exit $status

@@ -4,10 +4,20 @@
  *
  * DESIGN: a backend is a struct of function pointers plus its ctx, as in
  * ggml's backend interface. The forward pass (asr_forward.c) is written
- * once against it. Pointers passed to the ops are backend memory (host
- * memory for the CPU backend); all tensors are f32, row-major, with the
- * shapes given beside each op. Ops are synchronous. A backend is used by
- * one thread at a time (it owns scratch and worker threads).
+ * once against it. Pointers passed to the ops are backend memory: buffers
+ * from mem_alloc() and weights from weight() (plain host memory for the
+ * CPU backend, device memory for CUDA); all tensors are f32, row-major,
+ * with the shapes given beside each op. Host data enters and leaves
+ * backend memory only through upload() and download() (STYLE §4.4).
+ *
+ * Ops may be asynchronous (CUDA queues them on the backend's stream):
+ * they return nothing, and a failure is kept as a sticky error that
+ * status() reports; once set, later ops do nothing and the backend is
+ * unusable (destroy it). download() waits for every op queued before it.
+ * The CPU backend's ops are synchronous and cannot fail.
+ *
+ * A backend is used by one thread at a time (it owns scratch, worker
+ * threads, a CUDA stream).
  *
  * Only asr_backend.c knows which backends exist.
  */
@@ -15,6 +25,8 @@
 #define VM_ASR_BACKEND_H
 
 #include <stddef.h>
+
+#include "vm_status.h"
 
 /* Multi-head scaled dot-product attention over a batch:
  * out[b, i, h*d:(h+1)*d] = softmax_j(q[b,i,h] . k[b,j,h] / sqrt(d)) v[b,j,h]
@@ -46,24 +58,60 @@ typedef struct vm_asr_conv_args {
 typedef struct vm_asr_backend_i {
   const char *name;
   void *ctx;
+  /* 1 when backend memory is host memory that the caller may read and
+   * write directly (CPU): the forward pass then skips its staging copies
+   * and reads logits and encoder output in place. */
+  int host_mem;
+  /* ---- memory ---- */
+  /* n floats of backend memory (contents undefined), or NULL when out of
+   * memory (the sticky error becomes VM_ENOMEM on CUDA). Free with
+   * mem_free (accepts NULL). Counted by bytes(). */
+  float *(*mem_alloc)(void *ctx, size_t n);
+  void (*mem_free)(void *ctx, float *p);
+  /* dst (backend, n floats) = src (host). src may be reused as soon as
+   * upload returns (CUDA waits for the copy). */
+  void (*upload)(void *ctx, float *dst, const float *src, size_t n);
+  /* dst (host, n floats) = src (backend), after every op queued before. */
+  void (*download)(void *ctx, float *dst, const float *src, size_t n);
+  /* dst = src, both backend memory, n floats, not overlapping. */
+  void (*copy)(void *ctx, float *dst, const float *src, size_t n);
+  /* The backend's copy of a model weight: host (n floats) is uploaded on
+   * the first call for that pointer and the same copy returned on later
+   * calls (the CPU backend returns host itself). The copy is read-only
+   * (the type is non-const only so the forward pass can keep it in a
+   * vm_asr_model-shaped table), lives until destroy, and is counted by
+   * bytes(). NULL when out of memory (sticky VM_ENOMEM). Call at setup. */
+  float *(*weight)(void *ctx, const float *host, size_t n);
+  /* VM_OK, or the first failure of any op so far (sticky) with its
+   * message in err (may be NULL): VM_ENOMEM for out of memory, VM_EGPU
+   * for any other device error (with the runtime's text). Waits for the
+   * queued ops to finish first. */
+  int (*status)(void *ctx, vm_err *err);
+  /* ---- setup ---- */
   /* Makes sure scratch for attention over up to n_q x n_kv scores and a
    * convolution of up to n_cols floats of im2col exists (call at setup;
-   * the CPU backend needs only 64 query rows per thread, whatever n_q).
+   * the CPU backend needs only 64 query rows per thread, whatever n_q;
+   * CUDA holds the scores of up to 8 heads of one batch item at once).
    * Returns VM_OK or VM_ENOMEM. */
   int (*reserve)(void *ctx, size_t n_q, size_t n_kv, size_t n_cols);
   /* Offers a weight matrix w (n, k) that linear() will later be given
    * (same pointer); the backend may keep a faster copy of it. The CPU
    * backend keeps binary16 when every weight converts exactly (weights
    * read from an f16 file), which halves the bytes a one-token decode
-   * step streams; any other matrix is left alone. Call at setup; w must
-   * stay unchanged while the backend lives. Returns VM_OK or VM_ENOMEM. */
+   * step streams; any other matrix is left alone. CUDA keeps nothing
+   * (f32 weights throughout). Call at setup; w must stay unchanged while
+   * the backend lives. Returns VM_OK or VM_ENOMEM. */
   int (*prepare)(void *ctx, const float *w, int n, int k);
-  /* Bytes of scratch and prepared copies the backend holds. */
+  /* Bytes the backend holds: mem_alloc buffers, scratch, prepared
+   * copies and weight copies (none on the CPU, whose weights are the
+   * model's). */
   size_t (*bytes)(void *ctx);
+  /* ---- ops ---- */
   /* y (m, n) = x (m, k) w(n, k)^T + b (n) (b may be NULL) */
   void (*linear)(void *ctx, int m, int n, int k, const float *x, const float *w,
                  const float *b, float *y);
-  /* y (m, n) = LayerNorm over rows of x, eps 1e-5, gain g, bias b */
+  /* y (m, n) = LayerNorm over rows of x, eps 1e-5, gain g, bias b; y may
+   * be x */
   void (*layernorm)(void *ctx, int m, int n, const float *x, const float *g,
                     const float *b, float *y);
   /* x = GELU(x), the erf form (CPU: erf to 1.5e-7 absolute), n elements */
@@ -72,6 +120,8 @@ typedef struct vm_asr_backend_i {
   void (*add)(void *ctx, size_t n, float *y, const float *x);
   void (*attention)(void *ctx, const vm_asr_attn_args *a);
   void (*conv1d)(void *ctx, const vm_asr_conv_args *a);
+  /* Frees the backend, its scratch and weight copies. The caller frees its
+   * mem_alloc buffers first (CUDA frees any it still finds). */
   void (*destroy)(void *ctx);
 } vm_asr_backend_i;
 
@@ -85,7 +135,18 @@ typedef struct vm_asr_backend_i {
  * process run single-threaded. */
 int vm__asr_backend_cpu_init(int n_threads, vm_asr_backend_i *out);
 
-/* The backend for a device name ("cpu"); VM_EINVAL for unknown names. */
-int vm__asr_backend_init(const char *device, int n_threads, vm_asr_backend_i *out);
+/* The CUDA backend (asr/cuda/, built with VM_CUDA=ON, or under the host
+ * emulation of the CUDA test): cuBLAS f32 products and simple kernels on
+ * CUDA device `ordinal`, one stream per backend. OUT: *out. Returns
+ * VM_OK, VM_EGPU (no such device, CUDA/cuBLAS failed to start; message
+ * in err) or VM_ENOMEM. */
+int vm__asr_backend_cuda_init(int ordinal, vm_asr_backend_i *out, vm_err *err);
+
+/* The backend for a device name: "cpu" (or NULL), "cuda" (= "cuda:0") or
+ * "cuda:N". OUT: *out. Returns VM_OK, VM_EINVAL (unknown name), VM_EGPU
+ * (CUDA not built in, or the device cannot be used; message in err) or
+ * VM_ENOMEM. */
+int vm__asr_backend_init(const char *device, int n_threads, vm_asr_backend_i *out,
+                         vm_err *err);
 
 #endif /* VM_ASR_BACKEND_H */

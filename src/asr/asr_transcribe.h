@@ -56,7 +56,8 @@ typedef struct vm_asr_engine_opts {
                        CPU choice for vm_asr_transcribe_chunks) */
   int max_cand;     /* largest beam_size / best_of that will be asked for
                        (default 5); memory grows with n_batch_max * max_cand */
-  const char *device; /* "cpu" (NULL = "cpu") */
+  const char *device; /* "cpu" (NULL = "cpu"), or "cuda" / "cuda:N" (CUDA device N;
+                         VM_EGPU when built without -DVM_CUDA=ON; docs/asr-cuda.md) */
 } vm_asr_engine_opts;
 
 vm_asr_engine_opts vm_asr_engine_opts_default(void);

@@ -275,6 +275,50 @@ static void cpu_conv1d(void *ctx, const vm_asr_conv_args *a) {
   cpu_linear(ctx, t_out, a->c_out, a->c_in * 3, c->cols, a->w, a->b, a->y);
 }
 
+/* ---- memory: plain host memory ------------------------------------------
+ * Each buffer carries its size in a header in front of it, so mem_free can
+ * keep bytes() exact; 64 bytes keep the caller's pointer as aligned as
+ * vm_malloc's. */
+
+#define MEM_HDR 64
+
+static float *cpu_mem_alloc(void *ctx, size_t n) {
+  vm_asr_cpu *c = ctx;
+  if (n > ((size_t)-1 - MEM_HDR) / sizeof(float)) return NULL;
+  unsigned char *p = vm_malloc(MEM_HDR + n * sizeof(float));
+  if (!p) return NULL;
+  memcpy(p, &n, sizeof n);
+  c->n_bytes += n * sizeof(float);
+  return (float *)(void *)(p + MEM_HDR);
+}
+
+static void cpu_mem_free(void *ctx, float *p) {
+  vm_asr_cpu *c = ctx;
+  if (!p) return;
+  unsigned char *h = (unsigned char *)p - MEM_HDR;
+  size_t n;
+  memcpy(&n, h, sizeof n);
+  c->n_bytes -= n * sizeof(float);
+  vm_free(h);
+}
+
+static void cpu_copy(void *ctx, float *dst, const float *src, size_t n) {
+  (void)ctx;
+  memcpy(dst, src, n * sizeof(float));
+}
+
+static float *cpu_weight(void *ctx, const float *host, size_t n) {
+  (void)ctx;
+  (void)n;
+  return (float *)(uintptr_t)host; /* read-only by contract (asr_backend.h) */
+}
+
+static int cpu_status(void *ctx, vm_err *err) {
+  (void)ctx;
+  (void)err;
+  return VM_OK;
+}
+
 /* ---- lifecycle ---------------------------------------------------------- */
 
 static void cpu_destroy(void *ctx) {
@@ -303,6 +347,14 @@ int vm__asr_backend_cpu_init(int n_threads, vm_asr_backend_i *out) {
   openblas_set_num_threads(1);
   out->name = "cpu";
   out->ctx = c;
+  out->host_mem = 1;
+  out->mem_alloc = cpu_mem_alloc;
+  out->mem_free = cpu_mem_free;
+  out->upload = cpu_copy;
+  out->download = cpu_copy;
+  out->copy = cpu_copy;
+  out->weight = cpu_weight;
+  out->status = cpu_status;
   out->reserve = cpu_reserve;
   out->prepare = cpu_prepare;
   out->bytes = cpu_bytes;
