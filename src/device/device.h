@@ -87,6 +87,10 @@ typedef struct vm_device_sim_config {
                                over all devices) that fail with VM_ENOMEM */
   int n_oom_at_calls;
   int n_init_failures;      /* the first K vm_device_context_open calls fail */
+  const long *gpu_error_at_calls; /* allocation call numbers (as above) that
+                               fail with VM_EGPU: a context the engine must
+                               tear down and re-create */
+  int n_gpu_error_at_calls;
 } vm_device_sim_config;
 
 /* Opens n simulated devices. Free memory = total - other processes' use
@@ -181,13 +185,20 @@ int vm_device_batch_size(int64_t free_bytes, int64_t chunk_bytes,
 
 /* Processes chunks [i_first, i_first + n) on device i_device. Returns VM_OK,
  * VM_ENOMEM (out of memory: it must have freed what it allocated for this
- * call; the executor halves and retries) or another code (the executor
- * halves to isolate the chunk; alone, it fails with err's reason). The
+ * call; the executor halves and retries), VM_EGPU (the device is lost: its
+ * context could not be restored; the worker gives the claimed chunks back
+ * to the queue for the other devices and stops; when no device is left
+ * they fail with err's reason) or another code (the executor halves to
+ * isolate the chunk; alone, it fails with err's reason). The
  * same chunks may come again after a failure, so fn commits results only
  * when it returns VM_OK. Called from the device's worker thread; with
  * several devices, from several threads at once. */
 typedef int (*vm_device_batch_fn)(void *user, vm_device *dev, int i_device,
                                   int i_first, int n, vm_err *err);
+
+/* The largest batch device i's engine takes now (its capacity), or 0 for
+ * no cap. Called from the device's worker thread. */
+typedef int (*vm_device_cap_fn)(void *user, int i_device);
 
 typedef struct vm_device_exec_config {
   int n_chunks;
@@ -195,6 +206,13 @@ typedef struct vm_device_exec_config {
   vm_device_batch_limits limits;
   vm_device_batch_fn fn;
   void *user;
+  vm_device_cap_fn cap;         /* optional per-device cap */
+  int preallocated;             /* 1: the engine allocated its batch memory
+                                   when it was created (sized then), so the
+                                   batch is min(cap, ceiling, max_batch) and
+                                   free memory is not re-read; 0: the engine
+                                   allocates per batch, sized from the free
+                                   memory read before each micro-batch */
 } vm_device_exec_config;
 
 /* Outcome of one chunk. */
@@ -208,6 +226,7 @@ typedef struct vm_device_exec_stats {
   int n_batches;   /* calls of fn that succeeded */
   int n_oom;       /* calls that returned VM_ENOMEM */
   int n_failed;    /* chunks that failed */
+  int n_lost;      /* devices lost during the run (fn returned VM_EGPU) */
   int max_batch;   /* largest batch that succeeded */
   int min_batch;   /* smallest batch that was tried */
 } vm_device_exec_stats;

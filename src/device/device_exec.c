@@ -10,13 +10,21 @@
  *     ceiling to the half (it stays lower for the rest of the run), retry;
  *   - another failure with n > 1: halve (not the ceiling) to isolate the
  *     chunk that fails;
- *   - any failure with n == 1: that chunk is recorded failed with its reason.
- * The executor checks that a failed call left the device's engine bytes as
- * they were (the callback freed what it took); a leak stops the run with
- * VM_EINTERNAL, since later sizing would be wrong.
+ *   - any failure with n == 1: that chunk is recorded failed with its reason;
+ *   - VM_EGPU: the device is lost (fn could not restore its context): the
+ *     unfinished chunks of the claim go back to the queue (a given-back
+ *     list that claims drain before the cursor) and the worker stops. What
+ *     is still queued when every worker has stopped fails with the reason.
+ * With cfg->preallocated the engine took its batch memory when it was
+ * created, so the size is its capacity (cfg->cap) under the ceiling, and
+ * free memory is not re-read. The executor checks that a failed call did
+ * not leave the device holding more engine bytes than before (the callback
+ * freed what it took; less is fine: it may have torn its engine down); a
+ * leak stops the run with VM_EINTERNAL, since later sizing would be wrong.
  *
- * LOCKING. sh->mu guards next, stats, rc and err. results[i] is written
- * only by the worker that claimed chunk i, so it needs no lock.
+ * LOCKING. sh->mu guards next, back, n_back, stats, rc and err. results[i]
+ * is written only by the worker that claimed chunk i (or, for chunks no
+ * device can run any more, after every worker has been joined).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +40,11 @@ typedef struct exec_shared {
   vm_device_chunk_result *results; /* (n_chunks) */
   pthread_mutex_t mu;
   int next;                        /* first unclaimed chunk */
+  int *back;                       /* (n_chunks) chunks given back by lost devices */
+  int n_back;
+  int n_busy;                      /* workers inside a claim */
+  pthread_cond_t cv;               /* signalled when a claim ends */
+  vm_err lost;                     /* why the last device was lost */
   vm_device_exec_stats stats;
   int rc;                          /* first fatal status */
   vm_err err;                      /* its reason */
@@ -55,18 +68,29 @@ static void fatal(exec_shared *sh, const vm_err *e) {
 
 /* Micro-batch size from the device's free memory now. */
 static int batch_now(exec_worker *w) {
+  const vm_device_exec_config *cfg = w->sh->cfg;
+  int cap = cfg->cap ? cfg->cap(cfg->user, w->i_device) : 0;
+  int ceil = cap > 0 && cap < w->ceiling ? cap : w->ceiling;
+  if (cfg->preallocated) return ceil > 0 ? ceil : 1;
   vm_device_info info;
   vm_err e;
   vm_err_clear(&e);
   if (vm_device_info_get(w->sh->dev, w->i_device, &info, &e) != VM_OK) {
     vm_log(VM_LOG_WARN, "GPU %d: %s; keeping batch %d", w->i_device,
-           vm_err_text(&e), w->ceiling);
-    return w->ceiling;
+           vm_err_text(&e), ceil);
+    return ceil;
   }
   int n = 1;
-  vm_device_batch_size(info.free_bytes, w->sh->cfg->chunk_bytes,
-                       &w->sh->cfg->limits, &n);
-  return n < w->ceiling ? n : w->ceiling;
+  vm_device_batch_size(info.free_bytes, cfg->chunk_bytes, &cfg->limits, &n);
+  return n < ceil ? n : ceil;
+}
+
+/* A chunk no device can run any more (after the workers are joined). */
+static void record_locked(exec_shared *sh, int i, const vm_err *e) {
+  vm_device_chunk_result *r = &sh->results[i];
+  r->status = VM_EGPU;
+  r->i_device = -1;
+  snprintf(r->reason, sizeof(r->reason), "%s", vm_err_text(e));
 }
 
 static void record(exec_worker *w, int first, int n, int status,
@@ -89,7 +113,17 @@ static void record(exec_worker *w, int first, int n, int status,
   pthread_mutex_unlock(&sh->mu);
 }
 
-/* Runs chunks [first, first + count) with halving; VM_OK or fatal code. */
+/* Gives chunks [first, end) back to the queue (device lost). */
+static void give_back(exec_shared *sh, int first, int end, const vm_err *e) {
+  pthread_mutex_lock(&sh->mu);
+  for (int i = first; i < end; i++) sh->back[sh->n_back++] = i;
+  sh->lost = *e;
+  sh->stats.n_lost++;
+  pthread_mutex_unlock(&sh->mu);
+}
+
+/* Runs chunks [first, first + count) with halving; VM_OK, VM_EGPU (device
+ * lost, the rest given back) or a fatal code. */
 static int run_claim(exec_worker *w, int first, int count) {
   exec_shared *sh = w->sh;
   int pos = first, end = first + count, size = count;
@@ -105,7 +139,7 @@ static int run_claim(exec_worker *w, int first, int count) {
       sh->stats.min_batch = n;
     if (rc == VM_ENOMEM) sh->stats.n_oom++;
     pthread_mutex_unlock(&sh->mu);
-    if (rc != VM_OK && after != before) {
+    if (rc != VM_OK && after > before) { /* less is fine: an engine torn down */
       vm_err_set(&e, VM_EINTERNAL,
                  "GPU %d: batch callback failed but kept %lld bytes",
                  w->i_device, (long long)(after - before));
@@ -115,6 +149,12 @@ static int run_claim(exec_worker *w, int first, int count) {
     if (rc == VM_OK) {
       record(w, pos, n, VM_OK, &e);
       pos += n;
+    } else if (rc == VM_EGPU) {
+      if (e.code == VM_OK) vm_err_set(&e, rc, "GPU %d lost", w->i_device);
+      vm_log(VM_LOG_WARN, "GPU %d: %s; its chunks go to the other devices",
+             w->i_device, vm_err_text(&e));
+      give_back(sh, pos, end, &e);
+      return VM_EGPU;
     } else if (n > 1) {
       size = n / 2;
       if (rc == VM_ENOMEM) w->ceiling = size;
@@ -127,18 +167,56 @@ static int run_claim(exec_worker *w, int first, int count) {
   return VM_OK;
 }
 
+/* After every worker stopped: chunks still queued have no device left. */
+static void fail_leftovers(exec_shared *sh) {
+  if (sh->rc != VM_OK) return;
+  vm_err e = sh->lost;
+  if (e.code == VM_OK) vm_err_set(&e, VM_EGPU, "no device left");
+  sh->stats.n_failed += sh->n_back + (sh->cfg->n_chunks - sh->next);
+  while (sh->n_back > 0) record_locked(sh, sh->back[--sh->n_back], &e);
+  while (sh->next < sh->cfg->n_chunks) record_locked(sh, sh->next++, &e);
+}
+
+/* Claims the next work: a given-back chunk, else up to n from the cursor.
+ * With the queue empty it waits while other workers are inside a claim
+ * (a lost device may give chunks back). Returns the count (0: stop). */
+static int claim(exec_shared *sh, int n, int *first) {
+  int take = 0;
+  pthread_mutex_lock(&sh->mu);
+  for (;;) {
+    if (sh->rc != VM_OK) break;
+    if (sh->n_back > 0) { /* a lost device's chunk, one at a time */
+      *first = sh->back[--sh->n_back];
+      take = 1;
+      break;
+    }
+    int left = sh->cfg->n_chunks - sh->next;
+    if (left > 0) {
+      *first = sh->next;
+      take = n < left ? n : left;
+      sh->next += take;
+      break;
+    }
+    if (sh->n_busy == 0) break;
+    pthread_cond_wait(&sh->cv, &sh->mu);
+  }
+  if (take > 0) sh->n_busy++;
+  pthread_mutex_unlock(&sh->mu);
+  return take;
+}
+
 static void *worker_main(void *arg) {
   exec_worker *w = arg;
   exec_shared *sh = w->sh;
   for (;;) {
-    int n = batch_now(w);
+    int first = 0, take = claim(sh, batch_now(w), &first);
+    if (take <= 0) break;
+    int rc = run_claim(w, first, take);
     pthread_mutex_lock(&sh->mu);
-    int first = sh->next, left = sh->cfg->n_chunks - first;
-    int take = n < left ? n : left;
-    int stop = sh->rc != VM_OK || take <= 0;
-    if (!stop) sh->next += take;
+    sh->n_busy--;
+    pthread_cond_broadcast(&sh->cv);
     pthread_mutex_unlock(&sh->mu);
-    if (stop || run_claim(w, first, take) != VM_OK) break;
+    if (rc != VM_OK) break;
   }
   return NULL;
 }
@@ -172,10 +250,21 @@ int vm_device_exec_run(vm_device *dev, const int *devices, int n_devices,
   }
   exec_shared sh = {.dev = dev, .cfg = cfg, .results = out_results};
   vm_err_clear(&sh.err);
+  vm_err_clear(&sh.lost);
   exec_worker *ws = vm_calloc((size_t)n_devices, sizeof(*ws));
-  if (!ws) return vm_err_set(err, VM_ENOMEM, "no memory for workers");
+  sh.back = vm_calloc((size_t)cfg->n_chunks + 1, sizeof(int));
+  if (!ws || !sh.back) {
+    vm_free(ws);
+    vm_free(sh.back);
+    return vm_err_set(err, VM_ENOMEM, "no memory for workers");
+  }
   if (pthread_mutex_init(&sh.mu, NULL) != 0) {
     rc = vm_err_set(err, VM_ENOMEM, "no mutex");
+    goto out;
+  }
+  if (pthread_cond_init(&sh.cv, NULL) != 0) {
+    pthread_mutex_destroy(&sh.mu);
+    rc = vm_err_set(err, VM_ENOMEM, "no condition variable");
     goto out;
   }
   int n_started = 0;
@@ -186,6 +275,8 @@ int vm_device_exec_run(vm_device *dev, const int *devices, int n_devices,
     n_started++;
   }
   for (int k = 0; k < n_started; k++) pthread_join(ws[k].tid, NULL);
+  if (n_started > 0) fail_leftovers(&sh);
+  pthread_cond_destroy(&sh.cv);
   pthread_mutex_destroy(&sh.mu);
   *out_stats = sh.stats;
   if (n_started == 0)
@@ -194,5 +285,6 @@ int vm_device_exec_run(vm_device *dev, const int *devices, int n_devices,
     rc = vm_err_set(err, sh.rc, "%s", vm_err_text(&sh.err));
 out:
   vm_free(ws);
+  vm_free(sh.back);
   return rc;
 }

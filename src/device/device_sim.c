@@ -4,8 +4,9 @@
  * "other processes" hold (vm_device_sim_other_set) minus what the engine
  * holds; an allocation that does not fit fails with VM_ENOMEM, exactly as
  * cudaMalloc would. On top, chosen allocation calls (1-based, counted over
- * all devices) fail with VM_ENOMEM even when they would fit, and the first
- * K context opens fail with VM_EGPU. Pointers are opaque tokens, never
+ * all devices) fail with VM_ENOMEM even when they would fit, others with
+ * VM_EGPU (a broken context), and the first K context opens fail with
+ * VM_EGPU. Pointers are opaque tokens, never
  * dereferenced. All state is touched under the vm_device mutex.
  */
 #include <stdint.h>
@@ -24,6 +25,7 @@ typedef struct sim_gpu {
 typedef struct sim_ctx {
   vm_device_sim_config cfg;
   long *oom_at;         /* copy of cfg.oom_at_calls */
+  long *gpu_err_at;     /* copy of cfg.gpu_error_at_calls */
   char name[64];
   sim_gpu *gpus;        /* (n_devices) */
   long n_alloc_calls;
@@ -60,9 +62,9 @@ static void sim_context_close(void *ctx, int i) {
   if (s->gpus[i].n_contexts > 0) s->gpus[i].n_contexts--;
 }
 
-static int injected(const sim_ctx *s, long call) {
-  for (int k = 0; k < s->cfg.n_oom_at_calls; k++)
-    if (s->oom_at[k] == call) return 1;
+static int injected(const long *at, int n, long call) {
+  for (int k = 0; k < n; k++)
+    if (at[k] == call) return 1;
   return 0;
 }
 
@@ -72,7 +74,11 @@ static int sim_mem_alloc(void *ctx, int i, size_t n_bytes, void **out_ptr,
   sim_gpu *g = &s->gpus[i];
   long call = ++s->n_alloc_calls;
   int64_t free_bytes = s->cfg.total_bytes - g->held_bytes - g->other_bytes;
-  if (injected(s, call))
+  if (injected(s->gpu_err_at, s->cfg.n_gpu_error_at_calls, call))
+    return vm_err_set(err, VM_EGPU,
+                      "simulated context error on GPU %d (injected at allocation %ld)",
+                      i, call);
+  if (injected(s->oom_at, s->cfg.n_oom_at_calls, call))
     return vm_err_set(err, VM_ENOMEM,
                       "out of memory on GPU %d (injected at allocation %ld)",
                       i, call);
@@ -95,6 +101,7 @@ static void sim_close(void *ctx) {
   sim_ctx *s = ctx;
   if (!s) return;
   vm_free(s->oom_at);
+  vm_free(s->gpu_err_at);
   vm_free(s->gpus);
   vm_free(s);
 }
@@ -107,7 +114,9 @@ int vm_device_open_sim(const vm_device_sim_config *cfg, vm_device **out,
                        vm_err *err) {
   *out = NULL;
   if (!cfg || cfg->n_devices < 0 || cfg->total_bytes < 0 ||
-      cfg->n_oom_at_calls < 0 || (cfg->n_oom_at_calls && !cfg->oom_at_calls))
+      cfg->n_oom_at_calls < 0 || (cfg->n_oom_at_calls && !cfg->oom_at_calls) ||
+      cfg->n_gpu_error_at_calls < 0 ||
+      (cfg->n_gpu_error_at_calls && !cfg->gpu_error_at_calls))
     return vm_err_set(err, VM_EINVAL, "bad simulated device configuration");
   int n = cfg->n_devices;
   sim_ctx *s = vm_calloc(1, sizeof(*s));
@@ -115,7 +124,12 @@ int vm_device_open_sim(const vm_device_sim_config *cfg, vm_device **out,
   s->cfg = *cfg;
   s->gpus = vm_calloc((size_t)(n > 0 ? n : 1), sizeof(*s->gpus));
   s->oom_at = vm_calloc((size_t)cfg->n_oom_at_calls + 1, sizeof(long));
-  if (!s->gpus || !s->oom_at) goto nomem;
+  s->gpu_err_at = vm_calloc((size_t)cfg->n_gpu_error_at_calls + 1, sizeof(long));
+  if (!s->gpus || !s->oom_at || !s->gpu_err_at) goto nomem;
+  if (cfg->n_gpu_error_at_calls)
+    memcpy(s->gpu_err_at, cfg->gpu_error_at_calls,
+           (size_t)cfg->n_gpu_error_at_calls * sizeof(long));
+  s->cfg.gpu_error_at_calls = s->gpu_err_at;
   if (cfg->n_oom_at_calls)
     memcpy(s->oom_at, cfg->oom_at_calls,
            (size_t)cfg->n_oom_at_calls * sizeof(long));

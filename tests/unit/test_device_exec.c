@@ -2,7 +2,8 @@
  * out-of-memory recovery gives the same results as an unfaulted run, every
  * chunk exactly once; a chunk that fails alone is reported with its reason;
  * shrinking free memory shrinks the next batch; a callback that leaks on
- * failure is caught; two devices share one queue.
+ * failure is caught; two devices share one queue; a lost device hands its
+ * chunks over; an engine with preallocated memory runs at its capacity.
  * Run: build-dev/tests/test_device_exec */
 #include <pthread.h>
 
@@ -21,6 +22,7 @@ typedef struct job {
   int64_t use_bytes;       /* device bytes per chunk it really allocates */
   int poison;              /* chunk that needs more than any device has; -1 none */
   int leak_on_fail;        /* keep the allocation when failing (a bug) */
+  int cap;                 /* engine capacity for preallocated runs */
   int64_t other_after_first; /* sim: other process takes this after call 1 */
   double sleep_s;          /* per call, so that workers interleave */
   pthread_mutex_t mu;
@@ -265,6 +267,93 @@ static int test_two_devices_share(void) {
   return 0;
 }
 
+/* A device whose context breaks (VM_EGPU) is lost: its chunks go to the
+ * other device, every chunk finishes exactly once. */
+static int test_lost_device_hands_over(void) {
+  enum { N = 200 };
+  static vm_device_chunk_result r[N];
+  vm_device_exec_stats st;
+  job *j = job_new();
+  ASSERT_NOT_NULL(j);
+  j->sleep_s = 0.0005;
+  long at[] = {5};
+  vm_device_sim_config sim = {.n_devices = 2, .total_bytes = 64 * MIB,
+                              .gpu_error_at_calls = at, .n_gpu_error_at_calls = 1};
+  ASSERT_OK(run(&sim, 2, j, N, 4, r, &st));
+  ASSERT_EQ(st.n_lost, 1);
+  ASSERT_EQ(st.n_failed, 0);
+  int per_dev[2] = {0, 0};
+  for (int i = 0; i < N; i++) {
+    ASSERT_EQ(r[i].status, VM_OK);
+    ASSERT_EQ(j->n_done[i], 1);
+    ASSERT_EQ(j->out[i], hash_chunk(i));
+    per_dev[r[i].i_device]++;
+  }
+  printf("lost device: %d + %d chunks\n", per_dev[0], per_dev[1]);
+  job_free(j);
+  return 0;
+}
+
+/* The only device is lost: what it had not finished fails with the reason,
+ * nothing is run twice. */
+static int test_last_device_lost(void) {
+  enum { N = 30 };
+  static vm_device_chunk_result r[N];
+  vm_device_exec_stats st;
+  job *j = job_new();
+  ASSERT_NOT_NULL(j);
+  long at[] = {3};
+  vm_device_sim_config sim = {.n_devices = 1, .total_bytes = 64 * MIB,
+                              .gpu_error_at_calls = at, .n_gpu_error_at_calls = 1};
+  ASSERT_OK(run(&sim, 1, j, N, 4, r, &st));
+  ASSERT_EQ(st.n_lost, 1);
+  ASSERT_EQ(st.n_failed, N - 8); /* calls 1 and 2 finished 4 chunks each */
+  for (int i = 0; i < N; i++) {
+    if (i < 8) {
+      ASSERT_EQ(r[i].status, VM_OK);
+    } else {
+      ASSERT_EQ(r[i].status, VM_EGPU);
+      ASSERT_STR_CONTAINS(r[i].reason, "simulated context error");
+      ASSERT_EQ(j->n_done[i], 0);
+    }
+  }
+  job_free(j);
+  return 0;
+}
+
+static int cap_of(void *user, int i_device) {
+  (void)i_device;
+  return ((job *)user)->cap;
+}
+
+/* An engine that allocated its batch memory when it was created: the size
+ * is its capacity even when the device reads almost full. */
+static int test_preallocated_capacity(void) {
+  enum { N = 20 };
+  static vm_device_chunk_result r[N];
+  vm_device_exec_stats st;
+  job *j = job_new();
+  ASSERT_NOT_NULL(j);
+  j->use_bytes = 0;
+  j->cap = 3;
+  vm_device_sim_config sim = {.n_devices = 1, .total_bytes = 64 * MIB};
+  vm_device *dev;
+  vm_err err;
+  ASSERT_OK(vm_device_open_sim(&sim, &dev, &err));
+  vm_device_sim_other_set(dev, 0, 63 * MIB); /* 1 MiB free: one chunk by free memory */
+  int d0 = 0;
+  vm_device_exec_config c = exec_cfg(j, N, 8);
+  c.cap = cap_of;
+  c.preallocated = 1;
+  ASSERT_OK(vm_device_exec_run(dev, &d0, 1, &c, r, &st, &err));
+  ASSERT_EQ(j->sizes[0], 3);
+  ASSERT_EQ(st.max_batch, 3);
+  for (int i = 0; i < N; i++) ASSERT_EQ(j->n_done[i], 1);
+  vm_device_close(dev);
+  job_free(j);
+  return 0;
+}
+
 static int test_bad_args(void) {
   vm_device_sim_config sim = {.n_devices = 1, .total_bytes = MIB};
   vm_device *dev;
@@ -290,4 +379,6 @@ static int test_bad_args(void) {
 TEST_MAIN(TEST_ENTRY(test_oom_recovery_identical),
           TEST_ENTRY(test_budget_oom_halves), TEST_ENTRY(test_chunk_fails_alone),
           TEST_ENTRY(test_reevaluate_on_shrink), TEST_ENTRY(test_leak_detected),
-          TEST_ENTRY(test_two_devices_share), TEST_ENTRY(test_bad_args))
+          TEST_ENTRY(test_two_devices_share), TEST_ENTRY(test_lost_device_hands_over),
+          TEST_ENTRY(test_last_device_lost), TEST_ENTRY(test_preallocated_capacity),
+          TEST_ENTRY(test_bad_args))
