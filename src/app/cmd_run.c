@@ -9,11 +9,13 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "asr_service.h"
 #include "asr_tokenizer.h"
 #include "discover.h"
 #include "pipeline.h"
@@ -71,7 +73,19 @@ static void run_usage(FILE *f) {
       "  -l, --language LANG    spoken language for the model: ko, en, ... or auto\n"
       "                         (default auto: detected per chunk)\n"
       "      --beam-size N      beam search width, 1 = greedy (default 5)\n"
-      "  -t, --threads N        threads of the Whisper engine (default: cores)\n"
+      "  -t, --threads N        threads of the CPU Whisper engine (default: cores)\n"
+      "      --device D         where Whisper runs: auto (GPUs if one comes up, else\n"
+      "                         the CPU; the default), cuda (GPUs or stop with an\n"
+      "                         error), cpu\n"
+      "      --devices LIST     GPUs to use, e.g. 0,1 (numbered as nvidia-smi does;\n"
+      "                         default: all visible), one engine per GPU\n"
+      "      --gpu-mem-fraction F  share of each GPU's free memory the engine may\n"
+      "                         take for chunks in flight (default 0.9)\n"
+      "      --max-micro-batch N   chunks per GPU forward at most (default 16)\n"
+      "      --init-retries N   GPU engine start attempts after the first, with\n"
+      "                         back-off (default 2)\n"
+      "      --no-model-resident   free the GPU engines after each round of\n"
+      "                         transcription (for shared GPUs; slower)\n"
       "      --patterns DIR     Korean pattern database to use instead of the\n"
       "                         built-in one (docs/language.md)\n"
       "      --no-html          do not write the HTML reports and OUT/index.html\n"
@@ -103,12 +117,53 @@ static char *options_json(const vm_run_opts *o) {
                         "patterns", o->patterns_dir ? vm_json_string_lossy(o->patterns_dir) : json_null(),
                         "beam_size", o->beam_size, "threads", o->asr_threads, "html", o->html,
                         "pdf", o->pdf);
+  static const char *const modes[] = {"auto", "cpu", "cuda"};
+  json_t *dev = o->devices ? json_array() : json_null();
+  for (int k = 0; k < o->n_devices; k++) json_array_append_new(dev, json_integer(o->devices[k]));
+  json_object_set_new(j, "device", json_string(modes[o->device_mode]));
+  json_object_set_new(j, "devices", dev);
+  json_object_set_new(j, "gpu_mem_fraction", json_real(o->gpu_mem_fraction));
+  json_object_set_new(j, "max_micro_batch", json_integer(o->max_micro_batch));
+  json_object_set_new(j, "init_retries", json_integer(o->init_retries));
+  json_object_set_new(j, "model_resident", json_boolean(o->model_resident));
   char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   json_decref(j);
   return s;
 }
 
-enum { OPT_STORE = 256, OPT_MAXDUR, OPT_QUEUE, OPT_LOGJSON, OPT_FLOOR, OPT_CEIL, OPT_SPK, OPT_TR, OPT_PAT, OPT_BEAM, OPT_NOHTML, OPT_PDF };
+enum { OPT_STORE = 256, OPT_MAXDUR, OPT_QUEUE, OPT_LOGJSON, OPT_FLOOR, OPT_CEIL, OPT_SPK, OPT_TR,
+       OPT_PAT, OPT_BEAM, OPT_NOHTML, OPT_PDF, OPT_DEVICE, OPT_DEVICES, OPT_GPUMEM, OPT_MICRO,
+       OPT_INITRET, OPT_NORESIDENT };
+
+#define MAX_DEVICES 64
+static int g_devices[MAX_DEVICES];
+
+/* "0,1,3" into g_devices (distinct, 0..63). 0 or -1 (message printed). */
+static int parse_devices(const char *s, vm_run_opts *o) {
+  int n = 0;
+  for (const char *p = s; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || v < 0 || v >= MAX_DEVICES || (*end && *end != ',') || n >= MAX_DEVICES) {
+      fprintf(stderr, "voiceman run: --devices %s: expected GPU numbers like 0,1\n", s);
+      return -1;
+    }
+    for (int k = 0; k < n; k++)
+      if (g_devices[k] == (int)v) {
+        fprintf(stderr, "voiceman run: --devices %s: GPU %ld named twice\n", s, v);
+        return -1;
+      }
+    g_devices[n++] = (int)v;
+    p = *end ? end + 1 : end;
+  }
+  if (n == 0) {
+    fprintf(stderr, "voiceman run: --devices: empty list\n");
+    return -1;
+  }
+  o->devices = g_devices;
+  o->n_devices = n;
+  return 0;
+}
 
 static int parse(int argc, char **argv, vm_run_opts *o) {
   static const struct option longopts[] = {
@@ -123,7 +178,13 @@ static int parse(int argc, char **argv, vm_run_opts *o) {
       {"transcripts", required_argument, 0, OPT_TR}, {"model", required_argument, 0, 'm'},
       {"language", required_argument, 0, 'l'}, {"beam-size", required_argument, 0, OPT_BEAM},
       {"threads", required_argument, 0, 't'}, {"patterns", required_argument, 0, OPT_PAT},
-      {"no-html", no_argument, 0, OPT_NOHTML}, {"pdf", no_argument, 0, OPT_PDF}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+      {"no-html", no_argument, 0, OPT_NOHTML}, {"pdf", no_argument, 0, OPT_PDF},
+      {"device", required_argument, 0, OPT_DEVICE}, {"devices", required_argument, 0, OPT_DEVICES},
+      {"gpu-mem-fraction", required_argument, 0, OPT_GPUMEM},
+      {"max-micro-batch", required_argument, 0, OPT_MICRO},
+      {"init-retries", required_argument, 0, OPT_INITRET},
+      {"no-model-resident", no_argument, 0, OPT_NORESIDENT},
+      {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int ch;
   optind = 1;
   while ((ch = getopt_long(argc, argv, "o:w:b:r:fqhm:l:t:", longopts, NULL)) != -1) {
@@ -157,6 +218,28 @@ static int parse(int argc, char **argv, vm_run_opts *o) {
       case OPT_PAT: o->patterns_dir = optarg; break;
       case OPT_NOHTML: o->html = 0; break;
       case OPT_PDF: o->pdf = 1; break;
+      case OPT_DEVICE:
+        if (!strcmp(optarg, "auto")) o->device_mode = VM_ASR_DEVICE_AUTO;
+        else if (!strcmp(optarg, "cpu")) o->device_mode = VM_ASR_DEVICE_CPU;
+        else if (!strcmp(optarg, "cuda")) o->device_mode = VM_ASR_DEVICE_CUDA;
+        else {
+          fprintf(stderr, "voiceman run: --device %s: expected auto, cuda or cpu\n", optarg);
+          return -1;
+        }
+        break;
+      case OPT_DEVICES: if (parse_devices(optarg, o)) return -1; break;
+      case OPT_GPUMEM:
+        if (vm_app_parse_double("--gpu-mem-fraction", optarg, 0.05, 1.0, &o->gpu_mem_fraction))
+          return -1;
+        break;
+      case OPT_MICRO:
+        if (vm_app_parse_int("--max-micro-batch", optarg, 1, VM_ASR_BATCH_MAX, &o->max_micro_batch))
+          return -1;
+        break;
+      case OPT_INITRET:
+        if (vm_app_parse_int("--init-retries", optarg, 0, 20, &o->init_retries)) return -1;
+        break;
+      case OPT_NORESIDENT: o->model_resident = 0; break;
       case 'q': o->progress = VM_PROGRESS_QUIET; break;
       case OPT_LOGJSON: o->progress = VM_PROGRESS_JSON; break;
       case 'h': run_usage(stdout); return 1;
@@ -208,6 +291,12 @@ int vm_cmd_run(int argc, char **argv) {
   o.pitch_ceiling_hz = 600;
   o.beam_size = 5;
   o.asr_threads = vm_sys_ncores();
+  o.device_mode = VM_ASR_DEVICE_AUTO;
+  o.gpu_mem_fraction = 0.9;
+  o.max_micro_batch = 16;
+  o.init_retries = 2;
+  o.model_resident = 1;
+  o.device_sim = getenv("VM_DEVICE_SIM"); /* tests: simulated GPUs (docs/gpu.md) */
   o.html = 1;
   o.version = VM_VERSION;
   int p = parse(argc, argv, &o);

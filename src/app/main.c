@@ -29,6 +29,10 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  /* GPU numbers as nvidia-smi and NVML count them (by PCI bus), not the
+   * CUDA runtime's fastest-first order, so --devices 1 is the same card
+   * everywhere; before anything could start CUDA. A user's setting wins. */
+  setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 0);
   if (argc < 2) {
     usage(stderr);
     return VM_EXIT_USAGE;

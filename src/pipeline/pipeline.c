@@ -51,6 +51,7 @@ typedef struct batch {
   int64_t start_ms, end_ms;
   double t0, cpu0, audio_s, peak_rss;
   json_t *errors;           /* array of "name: reason" */
+  json_t *gpu;              /* transcription-stage readings when it closed */
 } batch;
 
 typedef struct coord {
@@ -114,7 +115,17 @@ static double job_audio_s(const vm_job *j) {
 
 /* --- batches ---------------------------------------------------------- */
 
-static void batch_to_result(coord *c, int b, vm_batch_result *r, char **errors_text) {
+/* The transcription stage's figures for batch b: as they were when it
+ * closed, else now; NULL without a model. New reference. */
+static json_t *batch_gpu(coord *c, int b) {
+  if (c->batches[b].gpu) return json_incref(c->batches[b].gpu);
+  return c->ctx.asr ? vm__asr_service_readings(c->ctx.asr) : NULL;
+}
+
+/* r->errors_json and r->gpu_json point to *errors_text and *gpu_text,
+ * which the caller frees (free()). */
+static void batch_to_result(coord *c, int b, vm_batch_result *r, char **errors_text,
+                            char **gpu_text) {
   batch *bt = &c->batches[b];
   memset(r, 0, sizeof *r);
   r->run_id = c->run_id;
@@ -135,16 +146,20 @@ static void batch_to_result(coord *c, int b, vm_batch_result *r, char **errors_t
   if (r->cpu_util > 1) r->cpu_util = 1;
   *errors_text = json_dumps(bt->errors, JSON_COMPACT);
   r->errors_json = *errors_text;
-  r->gpu_json = NULL; /* no GPU stage in this version */
+  json_t *g = batch_gpu(c, b);
+  *gpu_text = g ? json_dumps(g, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  r->gpu_json = *gpu_text;
+  json_decref(g);
 }
 
 static void batch_save(coord *c, int b) {
   vm_batch_result r;
-  char *errs = NULL;
+  char *errs = NULL, *gpu = NULL;
   vm_err e;
-  batch_to_result(c, b, &r, &errs);
+  batch_to_result(c, b, &r, &errs, &gpu);
   if (vm_store_batch_write(c->store, &r, &e) != VM_OK) store_failed(c, &e);
   free(errs);
+  free(gpu);
 }
 
 static void batches_sample_rss(coord *c) {
@@ -171,6 +186,7 @@ static void batch_resolve(coord *c, const vm_job *j) {
   if (bt->resolved < bt->n || bt->closed) return;
   bt->closed = 1;
   bt->end_ms = vm_time_unix_ms();
+  bt->gpu = batch_gpu(c, j->batch);
   batches_sample_rss(c);
   batch_save(c, j->batch);
 }
@@ -490,17 +506,18 @@ static json_t *summary_batches(coord *c) {
     batch *bt = &c->batches[b];
     if (!bt->opened) continue;
     vm_batch_result r;
-    char *errs = NULL, st[32] = "", en[32] = "";
-    batch_to_result(c, b, &r, &errs);
+    char *errs = NULL, *gpu = NULL, st[32] = "", en[32] = "";
+    batch_to_result(c, b, &r, &errs, &gpu);
     free(errs);
+    free(gpu);
     vm_time_iso_utc(r.start_ms, st);
     if (bt->closed) vm_time_iso_utc(r.end_ms, en);
-    json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:o,s:f,s:f,s:f,s:f,s:n,s:O}",
+    json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:o,s:f,s:f,s:f,s:f,s:o?,s:O}",
         "batch_number", r.batch_number, "total_files", r.total, "successful", r.successful,
         "failed", r.failed, "skipped", r.skipped, "retries", r.retries, "start_time", st,
         "end_time", bt->closed ? json_string(en) : json_null(), "duration_seconds",
         r.duration_s, "audio_seconds", r.audio_s, "peak_rss_mb", r.peak_rss_mb,
-        "cpu_utilization", r.cpu_util, "gpu", "errors", bt->errors);
+        "cpu_utilization", r.cpu_util, "gpu", batch_gpu(c, b), "errors", bt->errors);
     json_array_append_new(a, o);
   }
   return a;
@@ -666,7 +683,10 @@ static void coord_deinit(coord *c) {
     job_reset(&c->jobs[i]);
     vm_free(c->jobs[i].stem);
   }
-  for (int b = 0; b < c->n_batches; b++) json_decref(c->batches[b].errors);
+  for (int b = 0; b < c->n_batches; b++) {
+    json_decref(c->batches[b].errors);
+    json_decref(c->batches[b].gpu);
+  }
   vm_free(c->jobs);
   vm_free(c->retry);
   vm_free(c->batches);
@@ -713,24 +733,29 @@ static int open_engines(coord *c, vm_err *err) {
     return vm_err_set(err, e.code, "pattern database: %s", vm_err_text(&e));
   c->ctx.lang_db = db;
   if (!o->model_path) return VM_OK;
-  vm_asr_engine_opts eo = vm_asr_engine_opts_default();
-  eo.n_threads = o->asr_threads > 0 ? o->asr_threads : vm_sys_ncores();
-  eo.n_batch_max = 4;
-  eo.max_cand = o->beam_size > 5 ? o->beam_size : 5; /* best-of 5 at fallback */
-  if (vm_asr_engine_create(o->model_path, &eo, &c->ctx.asr, &e) != VM_OK)
+  vm_asr_service_config sc = {
+      .model_path = o->model_path, .mode = (enum vm_asr_device_mode)o->device_mode,
+      .devices = o->devices, .n_devices = o->n_devices,
+      .mem_fraction = o->gpu_mem_fraction > 0 ? o->gpu_mem_fraction : 0.9,
+      .max_micro_batch = o->max_micro_batch > 0 ? o->max_micro_batch : 16,
+      .init_retries = o->init_retries, .init_backoff_s = 0.5, .resident = o->model_resident,
+      .n_threads = o->asr_threads > 0 ? o->asr_threads : vm_sys_ncores(),
+      .max_cand = o->beam_size > 5 ? o->beam_size : 5, /* best-of 5 at fallback */
+      .sim = o->device_sim};
+  if (vm__asr_service_open(&sc, &c->ctx.asr, &e) != VM_OK)
     return vm_err_set(err, e.code, "model %s: %s", o->model_path, vm_err_text(&e));
-  pthread_mutex_init(&c->ctx.asr_lock, NULL);
-  VM_INFO("Whisper model %s loaded (%.0f MB with the engine's buffers)", o->model_path,
-          (double)(vm_asr_model_bytes(vm_asr_engine_model(c->ctx.asr)) +
-                   vm_asr_engine_state_bytes(c->ctx.asr)) / 1e6);
+  json_t *r = vm__asr_service_readings(c->ctx.asr);
+  const char *why = json_string_value(json_object_get(r, "cpu_reason"));
+  VM_INFO("Whisper model %s loaded (%.0f MB); transcribing on %s%s%s", o->model_path,
+          json_real_value(json_object_get(r, "model_mb")),
+          strcmp(vm__asr_service_backend(c->ctx.asr), "cuda") == 0 ? "the GPU(s)" : "the CPU",
+          why ? ": " : "", why ? why : "");
+  json_decref(r);
   return VM_OK;
 }
 
 static void close_engines(coord *c) {
-  if (c->ctx.asr) {
-    vm_asr_engine_destroy(c->ctx.asr);
-    pthread_mutex_destroy(&c->ctx.asr_lock);
-  }
+  vm__asr_service_close(c->ctx.asr);
   vm_lang_db_close(c->ctx.lang_db);
 }
 

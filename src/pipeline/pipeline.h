@@ -56,7 +56,16 @@ typedef struct vm_run_opts {
                                  speech-to-text (a transcript file wins) */
   const char *language;       /* Whisper language ("ko", ...; NULL = detect) */
   int beam_size;              /* 1 = greedy; default 5 */
-  int asr_threads;            /* threads of the Whisper engine */
+  int asr_threads;            /* threads of the CPU Whisper engine */
+  int device_mode;            /* enum vm_asr_device_mode: --device auto (0),
+                                 cpu, cuda */
+  const int *devices;         /* --devices: CUDA ordinals; NULL = all */
+  int n_devices;
+  double gpu_mem_fraction;    /* share of a GPU's free memory to use (0.9) */
+  int max_micro_batch;        /* chunks per GPU forward at most (16) */
+  int init_retries;           /* GPU engine start attempts after the first (2) */
+  int model_resident;         /* 1: keep engines between rounds; 0 frees them */
+  const char *device_sim;     /* tests: simulated GPUs (VM_DEVICE_SIM) or NULL */
   int html;                   /* write the HTML report per file and index.html */
   int pdf;                    /* also print each report to PDF (Chromium) */
   enum vm_progress_mode progress;

@@ -15,6 +15,7 @@
 #include "audio.h"
 #include "discover.h"
 #include "dsp_stats.h"
+#include "asr_service.h"
 #include "asr_transcribe.h"
 #include "lang.h"
 #include "pipeline.h"
@@ -76,8 +77,7 @@ typedef struct vm_stage_ctx {
   vm_queue *q_jobs, *q_audio, *q_done;
   atomic_int cancel;         /* set by the coordinator on stop */
   vm_lang_db *lang_db;       /* pattern database, read-only, shared */
-  vm_asr_engine *asr;        /* Whisper engine (--model) or NULL; one */
-  pthread_mutex_t asr_lock;  /*   transcription at a time, --threads wide */
+  vm_asr_service *asr;       /* Whisper engines (--model) or NULL */
 } vm_stage_ctx;
 
 /* Thread bodies (arg: vm_stage_ctx *). */

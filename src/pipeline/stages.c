@@ -126,17 +126,19 @@ static int load_transcript(vm_stage_ctx *c, vm_job *j) {
   return VM_OK;
 }
 
-/* Speech-to-text with the run's Whisper engine (--model), when no
+/* Speech-to-text with the run's Whisper engines (--model), when no
  * transcript file was found: the voice activity detector's chunks (at
- * most 30 s, cut in pauses) are transcribed in batches, never conditioned
- * on each other, and their timestamps mapped back to the recording. A
+ * most 30 s, cut in pauses) go to the transcription service, which
+ * batches them with other files' chunks on the GPUs or the CPU
+ * (asr_service.h); chunks are never conditioned on each other, and their
+ * timestamps are mapped back to the recording. A
  * recording without speech costs no transcription at all. The voice
  * activity found goes to *out_vad (caller destroys) for the analysis. */
 static int transcribe(vm_stage_ctx *c, vm_job *j, vm_vad_result **out_vad) {
   vm_vad_result *vad = NULL;
   vm_chunk_plan *plan = NULL;
   vm_asr_chunk *ch = NULL;
-  vm_transcript *tr[1] = {NULL};
+  vm_transcript *tr = NULL;
   int rc;
   if (!c->asr || j->transcript) return VM_OK;
   double t0 = vm_time_mono();
@@ -161,10 +163,8 @@ static int transcribe(vm_stage_ctx *c, vm_job *j, vm_vad_result **out_vad) {
   o.cancel = &c->cancel;
   o.dec.beam_size = c->opts->beam_size > 0 ? c->opts->beam_size : o.dec.beam_size;
   vm_err e;
-  pthread_mutex_lock(&c->asr_lock);
-  rc = vm_asr_transcribe_chunks(c->asr, ch, plan->n_chunks, &o, 1, tr, &e);
-  pthread_mutex_unlock(&c->asr_lock);
-  if (rc == VM_OK) j->transcript = tr[0];
+  rc = vm__asr_service_transcribe(c->asr, ch, plan->n_chunks, &o, &tr, &e);
+  if (rc == VM_OK) j->transcript = tr;
   else if (rc != VM_ECANCELED) vm_err_set(&j->err, rc, "transcription: %s", vm_err_text(&e));
 out:
   j->t.asr_ms = (vm_time_mono() - t0) * 1e3;
