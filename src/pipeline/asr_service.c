@@ -11,6 +11,9 @@
  *     memory on the simulated device, so the executor re-reads free memory
  *     between micro-batches and the simulation's injected faults land in
  *     the middle of real transcription.
+ *   - Out-of-memory in a batch: the executor halves; a real engine (whose
+ *     CUDA errors are sticky) is dropped first and re-created, sized from
+ *     the free memory then, by the next batch.
  *   - A batch that fails with VM_EGPU (the context is broken) tears the
  *     slot's engine down and brings it up again (create, warm-up, with
  *     retries), then redoes the batch once; if the slot cannot come back it
@@ -295,6 +298,11 @@ static int batch_fn(void *user, vm_device *dev, int i_device, int first, int n, 
       slot_down(sl);
       slot_lose(sl, err);
     }
+  }
+  if (rc == VM_ENOMEM && !r->s->sim) {
+    /* a CUDA engine's error is sticky: the halved retry gets a new engine,
+     * sized from the free memory then (the next slot_up) */
+    slot_down(sl);
   }
   if (rc == VM_OK) {
     pthread_mutex_lock(&sl->mu);
