@@ -16,11 +16,9 @@ import os
 import shutil
 import subprocess
 
-from vmtest import FIXTURES, VOICEMAN, Skip, db, load_json, main, run, tmpdir
+from vmtest import FIXTURES, Skip, db, load_json, main, random_model, run, tmpdir
 
 GOOD = os.path.join(FIXTURES, "good")
-SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VOCAB = os.path.join(SRC, "tests", "fixtures", "whisper", "multilingual.tiktoken")
 FILES = ("ko1.m4a", "split_stereo.wav", "silent.m4a", "long.wav")
 state = {}
 
@@ -58,15 +56,8 @@ def gpu_of(out):
 
 
 def setup():
-    tool = os.environ.get("VM_MAKE_MODEL") or os.path.join(
-        os.path.dirname(VOICEMAN), "src", "asr", "tools", "vm_make_model")
-    if not os.path.exists(tool):
-        raise Skip("vm_make_model not built")
     work = tmpdir("vmit-dev-")
-    model = os.path.join(work, "tiny-random.bin")
-    subprocess.run([tool, model, "--state", "64", "--heads", "2", "--audio-layers", "2",
-                    "--text-layers", "2", "--type", "f16", "--seed", "7", "--vocab", VOCAB],
-                   check=True, capture_output=True)
+    model = random_model(work, 7)
     calls = os.path.join(work, "calls")
     os.makedirs(calls)
     for f in FILES[:-1]:

@@ -11,27 +11,17 @@ import re
 import shutil
 import subprocess
 
-from vmtest import FIXTURES, VOICEMAN, Skip, ffprobe_duration, main, run, tmpdir
+from vmtest import FIXTURES, Skip, ffprobe_duration, main, random_model, run, tmpdir
 
 GOOD = os.path.join(FIXTURES, "good")
 BAD = os.path.join(FIXTURES, "bad")
-SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VOCAB = os.path.join(SRC, "tests", "fixtures", "whisper", "multilingual.tiktoken")
 state = {}
 FAST = ["--beam-size", "1", "--max-tokens", "24", "--threads", "2"]
 
 
 def make_model():
-    tool = os.environ.get("VM_MAKE_MODEL") or os.path.join(
-        os.path.dirname(VOICEMAN), "src", "asr", "tools", "vm_make_model")
-    if not os.path.exists(tool):
-        raise Skip("vm_make_model not built")
     work = tmpdir("vmit-tr-")
-    model = os.path.join(work, "tiny-random.bin")
-    subprocess.run([tool, model, "--state", "64", "--heads", "2", "--audio-layers", "2",
-                    "--text-layers", "2", "--type", "f16", "--seed", "3", "--vocab", VOCAB],
-                   check=True, capture_output=True)
-    state["work"], state["model"] = work, model
+    state["work"], state["model"] = work, random_model(work, 3)
 
 
 def transcribe(path, *opts, check=0):

@@ -65,6 +65,24 @@ def ffprobe_duration(path):
     return end - start, start
 
 
+def random_model(work, seed):
+    """A random-weight Whisper model in the real file format (tiny dims, f16,
+    the real multilingual vocabulary) written by vm_make_model into work;
+    returns its path. vm_make_model comes from $VM_MAKE_MODEL (set by CMake)
+    or the build folder next to voiceman; Skip when it is not built."""
+    tool = os.environ.get("VM_MAKE_MODEL") or os.path.join(
+        os.path.dirname(VOICEMAN), "src", "asr", "tools", "vm_make_model")
+    if not os.path.exists(tool):
+        raise Skip("vm_make_model not built")
+    src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    vocab = os.path.join(src, "tests", "fixtures", "whisper", "multilingual.tiktoken")
+    model = os.path.join(work, "tiny-random.bin")
+    subprocess.run([tool, model, "--state", "64", "--heads", "2", "--audio-layers", "2",
+                    "--text-layers", "2", "--type", "f16", "--seed", str(seed), "--vocab",
+                    vocab], check=True, capture_output=True)
+    return model
+
+
 def load_json(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
