@@ -38,6 +38,12 @@ static int print_batch(void *user, const vm_batch_result *b) {
   return 0;
 }
 
+/* A string member of o, or "?" (a store written by another version). */
+static const char *str(const json_t *o, const char *key) {
+  const char *v = json_string_value(json_object_get(o, key));
+  return v ? v : "?";
+}
+
 /* The transcription stage as the latest batch recorded it (gpu_json). */
 static void print_transcription(const char *gpu_json) {
   json_t *g = gpu_json ? json_loads(gpu_json, 0, NULL) : NULL;
@@ -45,8 +51,7 @@ static void print_transcription(const char *gpu_json) {
   const char *why = json_string_value(json_object_get(g, "cpu_reason"));
   printf("transcription: %s (devices: %s), %lld chunk(s) in %lld round(s), %lld on the CPU, "
          "%lld out-of-memory halving(s), %lld GPU(s) lost%s%s\n",
-         json_string_value(json_object_get(g, "backend")),
-         json_string_value(json_object_get(g, "source")),
+         str(g, "backend"), str(g, "source"),
          (long long)json_integer_value(json_object_get(g, "chunks")),
          (long long)json_integer_value(json_object_get(g, "rounds")),
          (long long)json_integer_value(json_object_get(g, "cpu_chunks")),
@@ -59,7 +64,7 @@ static void print_transcription(const char *gpu_json) {
     json_t *ut = json_object_get(x, "util_percent"), *tc = json_object_get(x, "temp_c");
     printf("  GPU %lld %s: %.0f MB total, %.0f MB used, %.0f MB free",
            (long long)json_integer_value(json_object_get(x, "index")),
-           json_string_value(json_object_get(x, "name")),
+           str(x, "name"),
            json_number_value(json_object_get(x, "total_mb")),
            json_number_value(json_object_get(x, "used_mb")),
            json_number_value(json_object_get(x, "free_mb")));
@@ -74,8 +79,7 @@ static void print_transcription(const char *gpu_json) {
            (long long)json_integer_value(json_object_get(x, "capacity")),
            (long long)json_integer_value(json_object_get(x, "restarts")),
            json_is_true(json_object_get(x, "lost")) ? "; LOST: " : "",
-           json_is_true(json_object_get(x, "lost"))
-               ? json_string_value(json_object_get(x, "lost_reason")) : "");
+           json_is_true(json_object_get(x, "lost")) ? str(x, "lost_reason") : "");
   }
   json_decref(g);
 }

@@ -249,24 +249,24 @@ static int decode_group(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rul
 static int decode_windows(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rules *r,
                           win_job *jobs, int n, const int32_t *prev, int n_prev,
                           vm_err *err) {
-  win_job *todo[VM_ASR_BATCH_MAX];
-  int n_todo = n, rc;
-  for (int w = 0; w < n; w++) todo[w] = &jobs[w];
+  win_job *left[VM_ASR_BATCH_MAX];
+  int n_left = n, rc;
+  for (int w = 0; w < n; w++) left[w] = &jobs[w];
   double t = o->temperature, inc = o->temperature_inc;
-  for (int first = 1; n_todo > 0; first = 0, t += inc) {
+  for (int first = 1; n_left > 0; first = 0, t += inc) {
     int n_cand = vm_asr_search_n_cand(&o->dec, t), gmax = e->n_seq_max / n_cand;
-    for (int g = 0; g < n_todo; g += gmax) {
-      int gn = n_todo - g < gmax ? n_todo - g : gmax;
-      if ((rc = decode_group(e, o, r, todo + g, gn, prev, n_prev, t, first, err)) != 0)
+    for (int g = 0; g < n_left; g += gmax) {
+      int gn = n_left - g < gmax ? n_left - g : gmax;
+      if ((rc = decode_group(e, o, r, left + g, gn, prev, n_prev, t, first, err)) != 0)
         return rc;
     }
     int keep = 0;
     int more = inc > 0.0 && t + inc <= 1.0 + 1e-6;
-    for (int w = 0; w < n_todo; w++)
-      if (more && vm_asr_needs_fallback(&o->dec, todo[w]->compression_ratio,
-                                        todo[w]->res.avg_logprob, todo[w]->no_speech_prob))
-        todo[keep++] = todo[w];
-    n_todo = keep;
+    for (int w = 0; w < n_left; w++)
+      if (more && vm_asr_needs_fallback(&o->dec, left[w]->compression_ratio,
+                                        left[w]->res.avg_logprob, left[w]->no_speech_prob))
+        left[keep++] = left[w];
+    n_left = keep;
   }
   return VM_OK;
 }

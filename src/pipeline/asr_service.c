@@ -51,7 +51,6 @@ typedef struct engine_box {
   vm_asr_engine *e;
   void *mem;          /* sim: the model's share of device memory */
   size_t mem_bytes;
-  int cap;            /* chunks per forward (the engine's n_batch_max) */
 } engine_box;
 
 typedef struct slot {
@@ -103,7 +102,7 @@ typedef struct request {
 
 typedef struct asr_round {
   vm_asr_service *s;
-  const vm_asr_opts *o;
+  const vm_asr_opts *o;     /* the first request's: one run asks with one set */
   vm_asr_chunk *chunks;     /* (n) chunk k has file k */
   vm_transcript **outs;     /* (n) */
   size_t n;
@@ -161,9 +160,8 @@ static int eng_create(void *user, vm_device *dev, int i, void **out, vm_err *err
     n /= 2;
   }
   if (rc != VM_OK) goto fail;
-  b->cap = n;
   pthread_mutex_lock(&sl->mu);
-  sl->cap = n;
+  sl->cap = n; /* chunks per forward: the engine's n_batch_max */
   /* CUDA: the state's bytes include its copy of the weights on the GPU */
   sl->engine_bytes = (int64_t)vm_asr_engine_state_bytes(b->e);
   pthread_mutex_unlock(&sl->mu);
@@ -378,11 +376,11 @@ static void round_gpu(asr_round *r, int *st, vm_err *errs) {
   for (int k = 0; k < s->n_slots && n_ids < 64; k++)
     if (slot_up(&s->slots[k]) == VM_OK) ids[n_ids++] = s->slots[k].i_device;
   vm_device_chunk_result *res = vm_calloc(r->n, sizeof *res);
-  size_t *todo = vm_calloc(r->n, sizeof *todo);
-  size_t n_todo = 0;
+  size_t *to_cpu = vm_calloc(r->n, sizeof *to_cpu);
+  size_t n_cpu = 0;
   vm_err e;
   vm_err_clear(&e);
-  if (!res || !todo) {
+  if (!res || !to_cpu) {
     vm_err_set(&e, VM_ENOMEM, "out of memory");
     for (size_t k = 0; k < r->n; k++) st[k] = VM_ENOMEM, errs[k] = e;
     goto out;
@@ -412,24 +410,24 @@ static void round_gpu(asr_round *r, int *st, vm_err *errs) {
     st[k] = res[k].status;
     vm_err_clear(&errs[k]);
     if (st[k] != VM_OK) vm_err_set(&errs[k], st[k], "%s", res[k].reason);
-    if (st[k] == VM_EGPU && s->cfg.mode == VM_ASR_DEVICE_AUTO) todo[n_todo++] = k;
+    if (st[k] == VM_EGPU && s->cfg.mode == VM_ASR_DEVICE_AUTO) to_cpu[n_cpu++] = k;
   }
-  if (n_todo > 0) {
+  if (n_cpu > 0) {
     pthread_mutex_lock(&s->mu);
     if (!s->cpu_reason[0])
       snprintf(s->cpu_reason, sizeof s->cpu_reason, "fallback after GPU loss: %s",
-               vm_err_text(&errs[todo[0]]));
+               vm_err_text(&errs[to_cpu[0]]));
     pthread_mutex_unlock(&s->mu);
-    vm_log(VM_LOG_WARN, "%zu chunk(s) no GPU could run go to the CPU engine", n_todo);
-    int rc = run_on_cpu(r, todo, n_todo, &e);
-    for (size_t k = 0; k < n_todo; k++) {
-      st[todo[k]] = rc;
-      if (rc != VM_OK) errs[todo[k]] = e;
+    vm_log(VM_LOG_WARN, "%zu chunk(s) no GPU could run go to the CPU engine", n_cpu);
+    int rc = run_on_cpu(r, to_cpu, n_cpu, &e);
+    for (size_t k = 0; k < n_cpu; k++) {
+      st[to_cpu[k]] = rc;
+      if (rc != VM_OK) errs[to_cpu[k]] = e;
     }
   }
 out:
   vm_free(res);
-  vm_free(todo);
+  vm_free(to_cpu);
 }
 
 static void run_round(vm_asr_service *s, request *list) {
@@ -552,7 +550,8 @@ static int parse_sim(const char *spec, vm_device_sim_config *c, long *oom, long 
     const char *v = eq + 1;
     if (!strcmp(kv, "devices") || !strcmp(kv, "mem_mb") || !strcmp(kv, "init_failures")) {
       long x = strtol(v, &end, 10);
-      if (*end || x < 0) return vm_err_set(err, VM_EINVAL, "VM_DEVICE_SIM: bad %s", kv);
+      if (end == v || *end || x < 0 || x > (1L << 24))
+        return vm_err_set(err, VM_EINVAL, "VM_DEVICE_SIM: bad %s '%s'", kv, v);
       if (!strcmp(kv, "devices")) c->n_devices = (int)x;
       else if (!strcmp(kv, "mem_mb")) c->total_bytes = (int64_t)x << 20;
       else c->n_init_failures = (int)x;

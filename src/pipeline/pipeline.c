@@ -122,10 +122,9 @@ static json_t *batch_gpu(coord *c, int b) {
   return c->ctx.asr ? vm__asr_service_readings(c->ctx.asr) : NULL;
 }
 
-/* r->errors_json and r->gpu_json point to *errors_text and *gpu_text,
- * which the caller frees (free()). */
-static void batch_to_result(coord *c, int b, vm_batch_result *r, char **errors_text,
-                            char **gpu_text) {
+/* r->errors_json points to *errors_text, which the caller frees (free());
+ * r->gpu_json is left NULL (batch_gpu() has it). */
+static void batch_to_result(coord *c, int b, vm_batch_result *r, char **errors_text) {
   batch *bt = &c->batches[b];
   memset(r, 0, sizeof *r);
   r->run_id = c->run_id;
@@ -146,17 +145,16 @@ static void batch_to_result(coord *c, int b, vm_batch_result *r, char **errors_t
   if (r->cpu_util > 1) r->cpu_util = 1;
   *errors_text = json_dumps(bt->errors, JSON_COMPACT);
   r->errors_json = *errors_text;
-  json_t *g = batch_gpu(c, b);
-  *gpu_text = g ? json_dumps(g, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-  r->gpu_json = *gpu_text;
-  json_decref(g);
 }
 
 static void batch_save(coord *c, int b) {
   vm_batch_result r;
   char *errs = NULL, *gpu = NULL;
   vm_err e;
-  batch_to_result(c, b, &r, &errs, &gpu);
+  batch_to_result(c, b, &r, &errs);
+  json_t *g = batch_gpu(c, b);
+  r.gpu_json = gpu = g ? json_dumps(g, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  json_decref(g);
   if (vm_store_batch_write(c->store, &r, &e) != VM_OK) store_failed(c, &e);
   free(errs);
   free(gpu);
@@ -506,10 +504,9 @@ static json_t *summary_batches(coord *c) {
     batch *bt = &c->batches[b];
     if (!bt->opened) continue;
     vm_batch_result r;
-    char *errs = NULL, *gpu = NULL, st[32] = "", en[32] = "";
-    batch_to_result(c, b, &r, &errs, &gpu);
+    char *errs = NULL, st[32] = "", en[32] = "";
+    batch_to_result(c, b, &r, &errs);
     free(errs);
-    free(gpu);
     vm_time_iso_utc(r.start_ms, st);
     if (bt->closed) vm_time_iso_utc(r.end_ms, en);
     json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:o,s:f,s:f,s:f,s:f,s:o?,s:O}",
