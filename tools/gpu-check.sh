@@ -32,7 +32,9 @@
 # --device cpu and --device cuda (and cuda with --no-model-resident
 # --max-micro-batch 1), transcripts compared file by file
 # (tools/gpu-compare-runs.py), readings and `voiceman status` printed, each
-# run timed (elapsed seconds on every PASS/FAIL line).
+# run timed (elapsed seconds on every PASS/FAIL line). GPU_CHECK_PIPELINE
+# = "tiny base" (the default), "base", "tiny" or "" picks the model sizes
+# (a shorter check when device time is short).
 #   tools/gpu-check.sh [OUT_DIR]      default OUT_DIR: build-gpu-check
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -99,7 +101,7 @@ pipeline_check() {
   rm -rf "$p"
   mkdir -p "$p/calls"
   cp "$bundle"/fixtures/* "$p/calls/"
-  for size in tiny base; do
+  for size in ${GPU_CHECK_PIPELINE-tiny base}; do
     local model=$p/$size.bin args
     if [ $size = tiny ]; then
       args=(--state 64 --heads 2 --audio-layers 2 --text-layers 2)

@@ -41,6 +41,11 @@ typedef struct vm_asr_attn_args {
   float *out;        /* same layout as q with o_ld, o_bstride */
   size_t o_ld, o_bstride;
   int causal, q_pos0;
+  /* NULL, or (host memory, n_batch entries) the K/V item each batch item
+   * attends to: item b reads k and v at kv_item[b] * kv_bstride instead of
+   * b * kv_bstride (decoding several sequences, each over its own KV slot
+   * or chunk, in one call). */
+  const int *kv_item;
 } vm_asr_attn_args;
 
 /* 1-D convolution, kernel 3, padding 1, stride 1 or 2, per batch item:
@@ -75,6 +80,12 @@ typedef struct vm_asr_backend_i {
   void (*download)(void *ctx, float *dst, const float *src, size_t n);
   /* dst = src, both backend memory, n floats, not overlapping. */
   void (*copy)(void *ctx, float *dst, const float *src, size_t n);
+  /* n blocks of len floats, backend memory, not overlapping: block i goes
+   * from src + src_item[i]*src_stride to dst + dst_item[i]*dst_stride
+   * (item arrays: host memory, n entries; NULL means i). One call for what
+   * would be n copies (a decode step's KV cache append, a beam reorder). */
+  void (*copy_items)(void *ctx, int n, float *dst, const int *dst_item, size_t dst_stride,
+                     const float *src, const int *src_item, size_t src_stride, size_t len);
   /* The backend's copy of a model weight: host (n floats) is uploaded on
    * the first call for that pointer and the same copy returned on later
    * calls (the CPU backend returns host itself). The copy is read-only

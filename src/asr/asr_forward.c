@@ -300,7 +300,7 @@ static void enc_attn(vm_asr_state *s, const vm_asr_layer_w *w, int B, int T, int
   be->linear(be->ctx, rows, C, C, s->e_h, w->attn.v_w, w->attn.v_b, s->e_v);
   size_t ld = (size_t)C, bs = (size_t)T * (size_t)C;
   vm_asr_attn_args a = {B, H, C / H, T, T, s->e_q, ld, bs, s->e_k, s->e_v, ld, bs,
-                        s->e_a, ld, bs, 0, 0};
+                        s->e_a, ld, bs, 0, 0, NULL};
   be->attention(be->ctx, &a);
   be->linear(be->ctx, rows, C, C, s->e_a, w->attn.o_w, w->attn.o_b, s->e_h);
   be->add(be->ctx, (size_t)rows * (size_t)C, s->e_x, s->e_h);
@@ -366,13 +366,11 @@ static void dec_self_attn(vm_asr_state *s, int l, int B, int N, int n_past) {
   be->linear(be->ctx, rows, C, C, s->d_h, w->attn.v_w, w->attn.v_b, s->d_v);
   float *kc = s->kv_k + (size_t)l * (size_t)s->n_seq_max * X * cs;
   float *vc = s->kv_v + (size_t)l * (size_t)s->n_seq_max * X * cs;
-  for (int b = 0; b < B; b++) { /* append this call's keys/values */
-    size_t dst = ((size_t)b * X + (size_t)n_past) * cs, src = (size_t)b * (size_t)N * cs;
-    be->copy(be->ctx, kc + dst, s->d_k + src, (size_t)N * cs);
-    be->copy(be->ctx, vc + dst, s->d_v + src, (size_t)N * cs);
-  }
-  vm_asr_attn_args a = {B, H, C / H, N, n_past + N, s->d_q, cs, (size_t)N * cs, kc, vc,
-                        cs, X * cs, s->d_a, cs, (size_t)N * cs, 1, n_past};
+  size_t blk = (size_t)N * cs; /* append this call's keys/values */
+  be->copy_items(be->ctx, B, kc + (size_t)n_past * cs, NULL, X * cs, s->d_k, NULL, blk, blk);
+  be->copy_items(be->ctx, B, vc + (size_t)n_past * cs, NULL, X * cs, s->d_v, NULL, blk, blk);
+  vm_asr_attn_args a = {B, H, C / H, N, n_past + N, s->d_q, cs, blk, kc, vc,
+                        cs, X * cs, s->d_a, cs, blk, 1, n_past, NULL};
   be->attention(be->ctx, &a);
   be->linear(be->ctx, rows, C, C, s->d_a, w->attn.o_w, w->attn.o_b, s->d_h);
   be->add(be->ctx, (size_t)rows * cs, s->d_x, s->d_h);
@@ -389,7 +387,7 @@ static void dec_cross_attn(vm_asr_state *s, int l, int B, int N) {
   be->linear(be->ctx, rows, C, C, s->d_h, w->cross.q_w, w->cross.q_b, s->d_q);
   vm_asr_attn_args a = {B, H, C / H, N, T, s->d_q, cs, (size_t)N * cs,
                         s->cross_k + (size_t)l * lstride, s->cross_v + (size_t)l * lstride,
-                        cs, (size_t)T * cs, s->d_a, cs, (size_t)N * cs, 0, 0};
+                        cs, (size_t)T * cs, s->d_a, cs, (size_t)N * cs, 0, 0, NULL};
   be->attention(be->ctx, &a);
   be->linear(be->ctx, rows, C, C, s->d_a, w->cross.o_w, w->cross.o_b, s->d_h);
   be->add(be->ctx, (size_t)rows * cs, s->d_x, s->d_h);
@@ -423,8 +421,8 @@ int vm_asr_state_decode(vm_asr_state *s, const int32_t *tokens, int n_tokens, in
 
 /* ---- Sequences (beams, batched decoding) --------------------------------
  * Same maths as vm_asr_state_decode, but each sequence names its KV slot
- * and its chunk, so attention runs per sequence (n_batch 1) while every
- * linear layer still runs once over all rows. */
+ * and its chunk: the attention calls take them as kv_item (one call for
+ * all sequences), and every linear layer runs once over all rows. */
 
 /* Masked self-attention of layer l for n sequences of N rows each;
  * sequence i uses KV slot slot[i] (slot NULL: slot i). */
@@ -440,14 +438,11 @@ static void seq_self_attn(vm_asr_state *s, int l, int n, int N, int n_past, cons
   be->linear(be->ctx, rows, C, C, s->d_h, w->attn.v_w, w->attn.v_b, s->d_v);
   float *kc = s->kv_k + (size_t)l * (size_t)s->n_seq_max * X * cs;
   float *vc = s->kv_v + (size_t)l * (size_t)s->n_seq_max * X * cs;
-  for (int i = 0; i < n; i++) {
-    size_t base = (size_t)(slot ? slot[i] : i) * X * cs, src = (size_t)i * blk;
-    be->copy(be->ctx, kc + base + (size_t)n_past * cs, s->d_k + src, blk);
-    be->copy(be->ctx, vc + base + (size_t)n_past * cs, s->d_v + src, blk);
-    vm_asr_attn_args a = {1, H, C / H, N, n_past + N, s->d_q + src, cs, blk, kc + base,
-                          vc + base, cs, X * cs, s->d_a + src, cs, blk, 1, n_past};
-    be->attention(be->ctx, &a);
-  }
+  be->copy_items(be->ctx, n, kc + (size_t)n_past * cs, slot, X * cs, s->d_k, NULL, blk, blk);
+  be->copy_items(be->ctx, n, vc + (size_t)n_past * cs, slot, X * cs, s->d_v, NULL, blk, blk);
+  vm_asr_attn_args a = {n, H, C / H, N, n_past + N, s->d_q, cs, blk, kc, vc, cs, X * cs,
+                        s->d_a, cs, blk, 1, n_past, slot};
+  be->attention(be->ctx, &a);
   be->linear(be->ctx, rows, C, C, s->d_a, w->attn.o_w, w->attn.o_b, s->d_h);
   be->add(be->ctx, (size_t)rows * cs, s->d_x, s->d_h);
 }
@@ -462,12 +457,9 @@ static void seq_cross_attn(vm_asr_state *s, int l, int n, int N, const int *chun
   size_t lstride = (size_t)s->n_batch_max * tc;
   be->layernorm(be->ctx, rows, C, s->d_x, w->cross_ln_w, w->cross_ln_b, s->d_h);
   be->linear(be->ctx, rows, C, C, s->d_h, w->cross.q_w, w->cross.q_b, s->d_q);
-  for (int i = 0; i < n; i++) {
-    size_t src = (size_t)i * blk, kv = (size_t)l * lstride + (size_t)chunk[i] * tc;
-    vm_asr_attn_args a = {1, H, C / H, N, T, s->d_q + src, cs, blk, s->cross_k + kv,
-                          s->cross_v + kv, cs, tc, s->d_a + src, cs, blk, 0, 0};
-    be->attention(be->ctx, &a);
-  }
+  vm_asr_attn_args a = {n, H, C / H, N, T, s->d_q, cs, blk, s->cross_k + (size_t)l * lstride,
+                        s->cross_v + (size_t)l * lstride, cs, tc, s->d_a, cs, blk, 0, 0, chunk};
+  be->attention(be->ctx, &a);
   be->linear(be->ctx, rows, C, C, s->d_a, w->cross.o_w, w->cross.o_b, s->d_h);
   be->add(be->ctx, (size_t)rows * cs, s->d_x, s->d_h);
 }
@@ -538,12 +530,9 @@ int vm_asr_state_kv_copy(vm_asr_state *s, int n, const int *dst_slot, const int 
   for (int l = 0; l < hp->n_text_layer; l++)
     for (int c = 0; c < 2; c++) {
       float *kc = caches[c] + (size_t)l * (size_t)s->n_seq_max * X * cs;
-      for (int i = 0; i < n; i++) /* gather every source first */
-        s->be.copy(s->be.ctx, s->kv_tmp + (size_t)i * blk, kc + (size_t)src_slot[i] * X * cs,
-                   blk);
-      for (int i = 0; i < n; i++)
-        s->be.copy(s->be.ctx, kc + (size_t)dst_slot[i] * X * cs, s->kv_tmp + (size_t)i * blk,
-                   blk);
+      /* gather every source first (a slot may be both source and target) */
+      s->be.copy_items(s->be.ctx, n, s->kv_tmp, NULL, blk, kc, src_slot, X * cs, blk);
+      s->be.copy_items(s->be.ctx, n, kc, dst_slot, X * cs, s->kv_tmp, NULL, blk, blk);
     }
   return be_check(s, err);
 }

@@ -26,9 +26,11 @@
  *     cuda:0, and the same on the CPU with CPU_BATCH windows.
  *
  *   ctest --test-dir build -R test_asr_cuda --output-on-failure */
+#include <math.h>
 #include <time.h>
 
 #include "asr/asr_test_util.h"
+#include "asr_backend.h"
 #include "asr_forward.h"
 #include "asr_mel.h"
 #include "asr_model.h"
@@ -191,10 +193,121 @@ static int compare_model(const vm_asr_model *m, int B) {
   return rc;
 }
 
+/* Both sets of kernels of the CUDA backend: the default (decode-step
+ * attention in direct kernels, two-pass LayerNorm and softmax) and the
+ * simple ones (VM_ASR_CUDA_SIMPLE: attention per item on cuBLAS, one
+ * thread per row). */
 static int test_cuda_matches_cpu(void) {
   const vm_asr_model *m = tiny_model();
   ASSERT_NOT_NULL(m);
-  return compare_model(m, 2);
+  if (compare_model(m, 2) != 0) return 1;
+  printf("  simple kernels (VM_ASR_CUDA_SIMPLE=1):\n");
+  setenv("VM_ASR_CUDA_SIMPLE", "1", 1);
+  int rc = compare_model(m, 2);
+  unsetenv("VM_ASR_CUDA_SIMPLE");
+  return rc;
+}
+
+/* Uploads n floats into new backend memory. */
+static float *be_put(vm_asr_backend_i *be, const float *h, size_t n) {
+  float *d = be->mem_alloc(be->ctx, n);
+  if (d) be->upload(be->ctx, d, h, n);
+  return d;
+}
+
+/* Backend ops one by one, CUDA against the CPU, at sizes the tiny model
+ * does not reach: LayerNorm rows of 300 (three partials, the last short),
+ * attention with 3 and 20 query rows (direct and cuBLAS paths) over 300
+ * keys with items swapped (kv_item), causal and not, and copy_items with
+ * both index arrays. Default and simple kernels. */
+static int check_ops(int simple) {
+  enum { M = 5, N = 300, B = 2, H = 3, D = 16, C = H * D, KV = 300, QM = 20 };
+  vm_asr_backend_i be[2];
+  vm_err err;
+  if (simple) setenv("VM_ASR_CUDA_SIMPLE", "1", 1);
+  int rc = vm__asr_backend_init("cuda:0", 1, &be[1], &err);
+  unsetenv("VM_ASR_CUDA_SIMPLE");
+  if (rc != 0) {
+    fprintf(stderr, "%s\n", vm_err_text(&err));
+#ifndef VM_CUDA_EMU
+    if (rc == VM_EGPU) TEST_SKIP("no usable CUDA device");
+#endif
+    return 1;
+  }
+  ASSERT_OK(vm__asr_backend_init("cpu", 2, &be[0], &err));
+  size_t nq = (size_t)B * QM * C, nkv = (size_t)B * KV * C;
+  float *x = vm_malloc(M * N * sizeof *x), *g = vm_malloc(N * sizeof *g);
+  float *q = vm_malloc(nq * sizeof *q), *kv = vm_malloc(2 * nkv * sizeof *kv);
+  float *got = vm_malloc(nkv * sizeof *got), *want = vm_malloc(nkv * sizeof *want);
+  ASSERT(x && g && q && kv && got && want);
+  for (int i = 0; i < M * N; i++) x[i] = 40.0f + 3.0f * sinf(0.37f * (float)i) + (float)(i % 7);
+  for (int i = 0; i < N; i++) g[i] = 0.5f + 0.001f * (float)i;
+  for (size_t i = 0; i < nq; i++) q[i] = 2.0f * sinf(0.11f * (float)i);
+  for (size_t i = 0; i < 2 * nkv; i++) kv[i] = cosf(0.07f * (float)i + 0.3f);
+  for (int k = 0; k < 2; k++) {
+    ASSERT_OK(be[k].reserve(be[k].ctx, QM, KV, 1));
+    float *dx = be_put(&be[k], x, M * N), *dg = be_put(&be[k], g, N);
+    float *dy = be[k].mem_alloc(be[k].ctx, M * N);
+    ASSERT(dx && dg && dy);
+    be[k].layernorm(be[k].ctx, M, N, dx, dg, dg, dy);
+    be[k].download(be[k].ctx, k ? got : want, dy, M * N);
+    be[k].mem_free(be[k].ctx, dx);
+    be[k].mem_free(be[k].ctx, dg);
+    be[k].mem_free(be[k].ctx, dy);
+  }
+  ASSERT_OK(check_close("layernorm, rows of 300", got, want, M * N));
+  static const int cases[][2] = {{3, 1}, {3, 0}, {QM, 1}, {QM, 0}};
+  static const int swap[B] = {1, 0};
+  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+    int n_q = cases[t][0], causal = cases[t][1];
+    for (int k = 0; k < 2; k++) {
+      float *dq = be_put(&be[k], q, nq), *dk = be_put(&be[k], kv, nkv);
+      float *dv = be_put(&be[k], kv + nkv, nkv), *dout = be[k].mem_alloc(be[k].ctx, nq);
+      ASSERT(dq && dk && dv && dout);
+      vm_asr_attn_args a = {B, H, D, n_q, KV, dq, C, (size_t)QM * C, dk, dv, C,
+                            (size_t)KV * C, dout, C, (size_t)QM * C, causal, KV - n_q - 7, swap};
+      be[k].attention(be[k].ctx, &a);
+      be[k].download(be[k].ctx, k ? got : want, dout, nq);
+      for (int b = 0; b < B; b++) /* rows past n_q were not written */
+        memset((k ? got : want) + (size_t)b * QM * C + (size_t)n_q * C, 0,
+               (size_t)(QM - n_q) * C * sizeof(float));
+      be[k].mem_free(be[k].ctx, dq);
+      be[k].mem_free(be[k].ctx, dk);
+      be[k].mem_free(be[k].ctx, dv);
+      be[k].mem_free(be[k].ctx, dout);
+    }
+    char what[64];
+    snprintf(what, sizeof what, "attention, %d queries%s", n_q, causal ? ", causal" : "");
+    ASSERT_OK(check_close(what, got, want, nq));
+  }
+  /* copy_items: gather blocks 2, 0 of kv into a buffer at items 1, 3 */
+  static const int src[2] = {2, 0}, dst[2] = {1, 3};
+  for (int k = 0; k < 2; k++) {
+    float *dk = be_put(&be[k], kv, nkv), *dd = be_put(&be[k], kv + nkv, nkv);
+    ASSERT(dk && dd);
+    be[k].copy_items(be[k].ctx, 2, dd, dst, 1000, dk, src, 900, 700);
+    be[k].download(be[k].ctx, k ? got : want, dd, nkv);
+    be[k].mem_free(be[k].ctx, dk);
+    be[k].mem_free(be[k].ctx, dd);
+  }
+  ASSERT(memcmp(got, want, nkv * sizeof *got) == 0);
+  ASSERT(memcmp(want + 1000, kv + 1800, 700 * sizeof *kv) == 0);
+  ASSERT_OK(be[1].status(be[1].ctx, &err));
+  for (int k = 0; k < 2; k++) be[k].destroy(be[k].ctx);
+  vm_free(x);
+  vm_free(g);
+  vm_free(q);
+  vm_free(kv);
+  vm_free(got);
+  vm_free(want);
+  return 0;
+}
+
+static int test_cuda_ops(void) {
+  int rc = check_ops(0);
+  if (rc != 0) return rc;
+  printf("  simple kernels (VM_ASR_CUDA_SIMPLE=1):\n");
+  return check_ops(1);
 }
 
 /* Device names: "cuda" is cuda:0; unknown ordinals are VM_EGPU with a
@@ -318,9 +431,21 @@ static int bench_one(const vm_asr_model *m, const char *device, int n_threads, i
     if (vm_asr_state_decode(st, tok, 1, 4 + k, &err) != 0) goto fail;
   }
   double step = (now_ms() - t0) / n_step;
+  /* beam-search steps as the transcriber runs them: B sequences (a beam
+   * per window) reordered (kv_copy) and stepped (decode_seqs) */
+  int slot[8], src[8], chunk[8];
+  for (int b = 0; b < B; b++) slot[b] = b, src[b] = B - 1 - b, chunk[b] = b;
+  t0 = now_ms();
+  for (int k = 0; k < n_step; k++) {
+    for (int b = 0; b < B; b++) tok[b] = 2000 + 11 * k + b;
+    if (vm_asr_state_kv_copy(st, B, slot, src, 4 + n_step + k, &err) != 0 ||
+        vm_asr_state_decode_seqs(st, B, tok, 1, 4 + n_step + k, chunk, slot, &err) != 0)
+      goto fail;
+  }
+  double beam = (now_ms() - t0) / n_step;
   printf("BENCH %-8s threads %2d: encode %d windows %9.1f ms (%8.1f ms/window); decode step "
-         "batch %d %8.2f ms; state %zu MB\n", device, n_threads, B, best, best / B, B, step,
-         vm_asr_state_bytes(st) >> 20);
+         "batch %d %8.2f ms; beam step %8.2f ms; state %zu MB\n", device, n_threads, B, best,
+         best / B, B, step, beam, vm_asr_state_bytes(st) >> 20);
   vm_asr_state_destroy(st);
   return 0;
 fail:
@@ -361,7 +486,8 @@ usage:
 
 int main(int argc, char **argv) {
   static const test_entry tests[] = {
-      TEST_ENTRY(test_cuda_matches_cpu), TEST_ENTRY(test_cuda_device_names),
+      TEST_ENTRY(test_cuda_matches_cpu), TEST_ENTRY(test_cuda_ops),
+      TEST_ENTRY(test_cuda_device_names),
       TEST_ENTRY(test_cuda_out_of_memory),
 #ifdef VM_CUDA_EMU
       TEST_ENTRY(test_cuda_launch_failure),

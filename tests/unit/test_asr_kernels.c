@@ -357,7 +357,8 @@ static int check_linear(int portable, int n_threads, int m, int n, int k, int f1
   return 0;
 }
 
-/* Attention against a double loop, with padded strides and a batch of 2. */
+/* Attention against a double loop, with padded strides and a batch of 2;
+ * with D 64 the items attend to each other's keys/values (kv_item). */
 static int check_attention(vm_asr_backend_i *be, int n_q, int n_kv, int causal, int q_pos0,
                            int D) {
   int B = 2, H = 3, C = H * D;
@@ -372,17 +373,20 @@ static int check_attention(vm_asr_backend_i *be, int n_q, int n_kv, int causal, 
     k[i] = rnd_f(-2, 2);
     v[i] = rnd_f(-1, 1);
   }
+  static const int swap[2] = {1, 0};
+  const int *item = D == 64 ? swap : NULL;
   vm_asr_attn_args a = {B, H, D, n_q, n_kv, q, q_ld, q_bs, k, v, kv_ld, kv_bs, o, q_ld, q_bs,
-                        causal, q_pos0};
+                        causal, q_pos0, item};
   be->attention(be->ctx, &a);
   for (int b = 0; b < B; b++)
     for (int h = 0; h < H; h++)
       for (int i = 0; i < n_q; i++) {
+        int kb = item ? item[b] : b;
         int lim = causal && q_pos0 + i + 1 < n_kv ? q_pos0 + i + 1 : n_kv;
         const float *qi = q + (size_t)b * q_bs + (size_t)i * q_ld + (size_t)(h * D);
         double mx = -1e300, sum = 0.0;
         for (int j = 0; j < lim; j++) {
-          const float *kj = k + (size_t)b * kv_bs + (size_t)j * kv_ld + (size_t)(h * D);
+          const float *kj = k + (size_t)kb * kv_bs + (size_t)j * kv_ld + (size_t)(h * D);
           double d = 0.0;
           for (int t = 0; t < D; t++) d += (double)qi[t] * kj[t];
           s[j] = d / sqrt((double)D);
@@ -392,7 +396,7 @@ static int check_attention(vm_asr_backend_i *be, int n_q, int n_kv, int causal, 
         for (int t = 0; t < D; t++) {
           double ref = 0.0;
           for (int j = 0; j < lim; j++)
-            ref += s[j] / sum * v[(size_t)b * kv_bs + (size_t)j * kv_ld + (size_t)(h * D + t)];
+            ref += s[j] / sum * v[(size_t)kb * kv_bs + (size_t)j * kv_ld + (size_t)(h * D + t)];
           ASSERT_NEAR(o[(size_t)b * q_bs + (size_t)i * q_ld + (size_t)(h * D + t)], ref, 2e-5);
         }
       }
@@ -479,7 +483,7 @@ static int test_backend_deterministic(void) {
     ASSERT_OK(be.reserve(be.ctx, T, T, 1));
     ASSERT_OK(be.prepare(be.ctx, w, N, K));
     vm_asr_attn_args a = {1, 3, K / 3, T, T, qkv, K, 0, qkv + T * K, qkv + 2 * T * K,
-                          K, 0, o, K, 0, 1, 0};
+                          K, 0, o, K, 0, 1, 0, NULL};
     be.linear(be.ctx, M, N, K, x, w, NULL, y0);          /* sgemm path */
     be.linear(be.ctx, 3, N, K, x, w, NULL, y0 + M * N); /* matrix-vector path */
     for (int rep = 0; rep < 200; rep++) {

@@ -71,8 +71,9 @@ static void attn_tasks(void *arg, size_t t0, size_t t1, int ith) {
     int rows = a->n_q - i0 < VM_ASR_ATTN_QBLK ? a->n_q - i0 : VM_ASR_ATTN_QBLK;
     size_t hd = (size_t)h * (size_t)a->d_head;
     const float *q = a->q + b * a->q_bstride + (size_t)i0 * a->q_ld + hd;
-    const float *k = a->k + b * a->kv_bstride + hd;
-    const float *v = a->v + b * a->kv_bstride + hd;
+    size_t kv = (a->kv_item ? (size_t)a->kv_item[b] : b) * a->kv_bstride + hd;
+    const float *k = a->k + kv;
+    const float *v = a->v + kv;
     float *o = a->out + b * a->o_bstride + (size_t)i0 * a->o_ld + hd;
     if (rows < 4) {
       for (int r = 0; r < rows; r++)

@@ -307,6 +307,15 @@ static void cpu_copy(void *ctx, float *dst, const float *src, size_t n) {
   memcpy(dst, src, n * sizeof(float));
 }
 
+static void cpu_copy_items(void *ctx, int n, float *dst, const int *dst_item, size_t dst_stride,
+                           const float *src, const int *src_item, size_t src_stride,
+                           size_t len) {
+  (void)ctx;
+  for (int i = 0; i < n; i++)
+    memcpy(dst + (size_t)(dst_item ? dst_item[i] : i) * dst_stride,
+           src + (size_t)(src_item ? src_item[i] : i) * src_stride, len * sizeof(float));
+}
+
 static float *cpu_weight(void *ctx, const float *host, size_t n) {
   (void)ctx;
   (void)n;
@@ -353,6 +362,7 @@ int vm__asr_backend_cpu_init(int n_threads, vm_asr_backend_i *out) {
   out->upload = cpu_copy;
   out->download = cpu_copy;
   out->copy = cpu_copy;
+  out->copy_items = cpu_copy_items;
   out->weight = cpu_weight;
   out->status = cpu_status;
   out->reserve = cpu_reserve;

@@ -24,6 +24,7 @@
  *
  * Compiled by nvcc, or as C11 under the host emulation (asr_cuda_impl.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "asr_cuda_impl.h"
@@ -161,8 +162,10 @@ static int grow(vm_asr_cuda *c, float **buf, size_t *have, size_t n) {
 
 static int cuda_reserve(void *ctx, size_t n_q, size_t n_kv, size_t n_cols) {
   vm_asr_cuda *c = (vm_asr_cuda *)ctx;
-  if (grow(c, &c->scores, &c->n_scores, VM_ASR_CUDA_ATTN_HEADS * n_q * n_kv) != VM_OK ||
-      grow(c, &c->cols, &c->n_cols, n_cols) != VM_OK)
+  size_t n_scores = VM_ASR_CUDA_ATTN_HEADS * n_q * n_kv;
+  if (grow(c, &c->scores, &c->n_scores, n_scores) != VM_OK ||
+      grow(c, &c->cols, &c->n_cols, n_cols) != VM_OK ||
+      (!c->simple && grow(c, &c->part, &c->n_part, n_scores / 16 + 64) != VM_OK))
     return c->status == VM_OK ? VM_ENOMEM : c->status;
   return VM_OK;
 }
@@ -197,6 +200,9 @@ int vm__asr_backend_cuda_init(int ordinal, vm_asr_backend_i *out, vm_err *err) {
   vm_asr_cuda *c = (vm_asr_cuda *)vm_calloc(1, sizeof *c);
   if (!c) return vm_err_set(err, VM_ENOMEM, "out of memory");
   c->ordinal = ordinal;
+  const char *simple = getenv("VM_ASR_CUDA_SIMPLE");
+  c->simple = simple && *simple && strcmp(simple, "0") != 0;
+  c->direct_q = c->simple ? 0 : VM_ASR_CUDA_DIRECT_Q;
   cudaError_t e = cudaGetDeviceCount(&n_dev);
   if (e != cudaSuccess || n_dev == 0) {
     rc = vm_err_set(err, VM_EGPU, "no usable CUDA device: %s",
@@ -224,6 +230,7 @@ int vm__asr_backend_cuda_init(int ordinal, vm_asr_backend_i *out, vm_err *err) {
   out->upload = cuda_upload;
   out->download = cuda_download;
   out->copy = cuda_copy;
+  out->copy_items = vm__asr_cuda_copy_items;
   out->weight = cuda_weight;
   out->status = cuda_status;
   out->reserve = cuda_reserve;

@@ -36,6 +36,19 @@ extern "C" {
 /* Heads whose attention scores are held at once (scratch: this many
  * n_q x n_kv matrices; 72 MB at 1500 x 1500). */
 #define VM_ASR_CUDA_ATTN_HEADS 8
+/* Attention with at most this many query rows per item (decode steps)
+ * runs every item and head in three direct kernels, not per item on
+ * cuBLAS (asr_cuda_ops.cu). With VM_ASR_CUDA_SIMPLE=1 in the environment
+ * (read when a backend is made) neither the direct attention nor the
+ * two-pass row reductions below are used, so tests can check the simple
+ * paths too. */
+#define VM_ASR_CUDA_DIRECT_Q 8
+/* Batch items per direct launch (their offsets are kernel arguments). */
+#define VM_ASR_CUDA_ITEMS 64
+/* Elements per partial of the two-pass LayerNorm and softmax kernels; their
+ * partials scratch is 1/16 of the scores scratch (rows beyond it fall back
+ * to one thread per row). */
+#define VM_ASR_CUDA_SEG 128
 
 #ifdef VM_CUDA_EMU
 /* Runs kern once per thread of grid x block (1-D), as the device would,
@@ -79,7 +92,11 @@ typedef struct vm_asr_cuda {
   size_t n_scores;
   float *cols;            /* im2col scratch, n_cols floats */
   size_t n_cols;
+  float *part;            /* row-reduction partials, n_part floats */
+  size_t n_part;
   size_t n_bytes;         /* all device bytes held */
+  int direct_q;           /* VM_ASR_CUDA_DIRECT_Q, or 0 (VM_ASR_CUDA_SIMPLE) */
+  int simple;             /* VM_ASR_CUDA_SIMPLE: no partials scratch */
 } vm_asr_cuda;
 
 /* Records a failure of `what` with CUDA error e (VM_ENOMEM for
@@ -100,6 +117,9 @@ void vm__asr_cuda_layernorm(void *ctx, int m, int n, const float *x, const float
 void vm__asr_cuda_gelu(void *ctx, size_t n, float *x);
 void vm__asr_cuda_add(void *ctx, size_t n, float *y, const float *x);
 void vm__asr_cuda_attention(void *ctx, const vm_asr_attn_args *a);
+void vm__asr_cuda_copy_items(void *ctx, int n, float *dst, const int *dst_item,
+                             size_t dst_stride, const float *src, const int *src_item,
+                             size_t src_stride, size_t len);
 void vm__asr_cuda_conv1d(void *ctx, const vm_asr_conv_args *a);
 
 #endif /* VM_ASR_CUDA_IMPL_H */

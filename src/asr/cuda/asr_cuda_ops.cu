@@ -9,6 +9,14 @@
  * softmax, a fused (flash) attention kernel, fused bias+GELU epilogues
  * (cublasLt) and binary16 weights for the decode step (docs/asr-cuda.md).
  *
+ * Launch count: a decode step is bound by the host's launch rate, not the
+ * GPU (measured on an H100: docs/asr-cuda.md), so attention with a few
+ * query rows per item (decode steps) runs all batch items and heads in
+ * three kernels (scores, softmax, mix), and the KV cache append or a beam
+ * reorder is one kernel (copy_items); per-item offsets travel by value in
+ * an item_offs (up to VM_ASR_CUDA_ITEMS items per launch). Attention with
+ * many query rows (the encoder) stays on cuBLAS, a few heads at a time.
+ *
  * Row-major on column-major cuBLAS: a row-major (r, c) matrix with row
  * stride ld is, to cuBLAS, the column-major (c, r) matrix with the same
  * ld, i.e. its transpose. So row-major Y = X W^T (X (m, k), W (n, k),
@@ -94,6 +102,159 @@ static __global__ void k_softmax(float *s, size_t n_rows, int n_q, int n_kv, int
   for (int j = lim; j < n_kv; j++) row[j] = 0.0f;
 }
 
+/* Row reductions in two passes, for rows too long to leave to one thread:
+ * pass 1 is one thread per (row, segment of VM_ASR_CUDA_SEG elements),
+ * pass 2 one thread per element, which merges its row's few partials. */
+
+/* LayerNorm pass 1: part[2t], part[2t+1] = sum and sum of squares (double)
+ * of segment t % n_seg of row t / n_seg. */
+static __global__ void k_ln_part(size_t n_el, int n, int n_seg, const float *x, double *part) {
+  size_t t = GLOBAL_ID();
+  if (t >= n_el) return;
+  size_t r = t / (size_t)n_seg;
+  int i0 = (int)(t % (size_t)n_seg) * VM_ASR_CUDA_SEG;
+  int i1 = i0 + VM_ASR_CUDA_SEG < n ? i0 + VM_ASR_CUDA_SEG : n;
+  const float *xr = x + r * (size_t)n;
+  double s = 0.0, ss = 0.0;
+  for (int i = i0; i < i1; i++) {
+    double v = xr[i];
+    s += v;
+    ss += v * v;
+  }
+  part[2 * t] = s;
+  part[2 * t + 1] = ss;
+}
+
+/* LayerNorm pass 2: y = (x - mean) / sqrt(var + 1e-5) * g + b, mean and
+ * variance from the row's partials (var = E[x^2] - mean^2 in double); y
+ * may be x. */
+static __global__ void k_ln_apply(size_t n_el, int n, int n_seg, const double *part,
+                                  const float *x, const float *g, const float *b, float *y) {
+  size_t t = GLOBAL_ID();
+  if (t >= n_el) return;
+  size_t r = t / (size_t)n;
+  int i = (int)(t % (size_t)n);
+  const double *pr = part + 2 * r * (size_t)n_seg;
+  double s = 0.0, ss = 0.0;
+  for (int k = 0; k < n_seg; k++) {
+    s += pr[2 * k];
+    ss += pr[2 * k + 1];
+  }
+  double mean = s / (double)n, var = ss / (double)n - mean * mean;
+  float inv = (float)(1.0 / sqrt((var > 0.0 ? var : 0.0) + 1e-5));
+  y[t] = (x[t] - (float)mean) * inv * g[i] + b[i];
+}
+
+/* Keys visible to query row r % n_q (as k_softmax). */
+static __device__ int sm_lim(size_t r, int n_q, int n_kv, int causal, int q_pos0) {
+  int i = (int)(r % (size_t)n_q);
+  return causal && q_pos0 + i + 1 < n_kv ? q_pos0 + i + 1 : n_kv;
+}
+
+/* Softmax pass 1: part[2t] = the maximum of segment t % n_seg of score
+ * row t / n_seg (visible keys only), part[2t+1] = the sum of exp(s - max)
+ * over it (0 for a segment with no visible key). */
+static __global__ void k_sm_part(size_t n_el, int n_seg, const float *s, int n_q, int n_kv,
+                                 int causal, int q_pos0, float *part) {
+  size_t t = GLOBAL_ID();
+  if (t >= n_el) return;
+  size_t r = t / (size_t)n_seg;
+  int lim = sm_lim(r, n_q, n_kv, causal, q_pos0);
+  int j0 = (int)(t % (size_t)n_seg) * VM_ASR_CUDA_SEG;
+  int j1 = j0 + VM_ASR_CUDA_SEG < lim ? j0 + VM_ASR_CUDA_SEG : lim;
+  const float *row = s + r * (size_t)n_kv;
+  float mx = j0 < j1 ? row[j0] : 0.0f, z = 0.0f;
+  for (int j = j0 + 1; j < j1; j++) mx = fmaxf(mx, row[j]);
+  for (int j = j0; j < j1; j++) z += expf(row[j] - mx);
+  part[2 * t] = mx;
+  part[2 * t + 1] = z;
+}
+
+/* Softmax pass 2, in place: s = exp(s - M) / Z with M, Z merged from the
+ * row's partials; hidden keys 0. */
+static __global__ void k_sm_apply(size_t n_el, int n_seg, float *s, int n_q, int n_kv,
+                                  int causal, int q_pos0, const float *part) {
+  size_t t = GLOBAL_ID();
+  if (t >= n_el) return;
+  size_t r = t / (size_t)n_kv;
+  int j = (int)(t % (size_t)n_kv);
+  if (j >= sm_lim(r, n_q, n_kv, causal, q_pos0)) {
+    s[t] = 0.0f;
+    return;
+  }
+  const float *pr = part + 2 * r * (size_t)n_seg;
+  float M = pr[0], Z = 0.0f; /* segment 0 always has a visible key */
+  for (int k = 1; k < n_seg; k++)
+    if (pr[2 * k + 1] > 0.0f) M = fmaxf(M, pr[2 * k]);
+  for (int k = 0; k < n_seg; k++)
+    if (pr[2 * k + 1] > 0.0f) Z += pr[2 * k + 1] * expf(pr[2 * k] - M);
+  s[t] = expf(s[t] - M) / Z;
+}
+
+/* Float offsets of up to VM_ASR_CUDA_ITEMS batch items, by value. */
+typedef struct item_offs {
+  size_t at[VM_ASR_CUDA_ITEMS];
+} item_offs;
+
+/* Block i (< n, len floats) from src + so.at[i] to dst + dof.at[i]; one
+ * thread per element. */
+static __global__ void k_copy_items(size_t n_el, size_t len, float *dst, item_offs dof,
+                                    const float *src, item_offs so) {
+  size_t t = GLOBAL_ID();
+  if (t >= n_el) return;
+  size_t i = t / len, e = t % len;
+  dst[dof.at[i] + e] = src[so.at[i] + e];
+}
+
+/* Shape of a direct attention launch: n items of H heads, n_q query rows
+ * and n_kv keys each; row r = (item * H + head) * n_q + i of the scores. */
+typedef struct attn_shape {
+  int H, d, n_q, n_kv, causal, q_pos0;
+  size_t q_ld, q_bs, kv_ld, o_ld, o_bs;
+} attn_shape;
+
+/* Keys visible to query row i. */
+static __device__ int attn_lim(const attn_shape *g, int i) {
+  if (g->causal && g->q_pos0 + i + 1 < g->n_kv) return g->q_pos0 + i + 1;
+  return g->n_kv;
+}
+
+/* S[r, j] = scale q_r . k_j over the head's d columns (0 for a hidden
+ * key: the softmax clears it anyway); one thread per score. */
+static __global__ void k_attn_scores(size_t n_el, attn_shape g, float scale, const float *q,
+                                     const float *k, item_offs kv, float *S) {
+  size_t t = GLOBAL_ID();
+  if (t >= n_el) return;
+  size_t j = t % (size_t)g.n_kv, r = t / (size_t)g.n_kv;
+  int i = (int)(r % (size_t)g.n_q), h = (int)(r / (size_t)g.n_q % (size_t)g.H);
+  size_t b = r / ((size_t)g.n_q * (size_t)g.H), hd = (size_t)h * (size_t)g.d;
+  if ((int)j >= attn_lim(&g, i)) {
+    S[t] = 0.0f;
+    return;
+  }
+  const float *qr = q + b * g.q_bs + (size_t)i * g.q_ld + hd;
+  const float *kr = k + kv.at[b] + j * g.kv_ld + hd;
+  float acc = 0.0f;
+  for (int e = 0; e < g.d; e++) acc += qr[e] * kr[e];
+  S[t] = acc * scale;
+}
+
+/* out[r, e] = sum_j P[r, j] v_j[e] over the visible keys; one thread per
+ * output element (neighbouring threads read neighbouring v columns). */
+static __global__ void k_attn_mix(size_t n_el, attn_shape g, const float *P, const float *v,
+                                  item_offs kv, float *out) {
+  size_t t = GLOBAL_ID();
+  if (t >= n_el) return;
+  size_t e = t % (size_t)g.d, r = t / (size_t)g.d;
+  int i = (int)(r % (size_t)g.n_q), h = (int)(r / (size_t)g.n_q % (size_t)g.H);
+  size_t b = r / ((size_t)g.n_q * (size_t)g.H), hd = (size_t)h * (size_t)g.d;
+  const float *pr = P + r * (size_t)g.n_kv, *vc = v + kv.at[b] + hd + e;
+  int lim = attn_lim(&g, i);
+  float acc = 0.0f;
+  for (int j = 0; j < lim; j++) acc += pr[j] * vc[(size_t)j * g.kv_ld];
+  out[b * g.o_bs + (size_t)i * g.o_ld + hd + e] = acc;
+}
+
 /* cols (t_out, c_in * 3): cols[t, c*3 + k] = x(c, t*stride + k - 1), 0
  * outside the input; one thread per element. */
 static __global__ void k_im2col(size_t n_el, int c_in, int t_in, int stride, const float *x,
@@ -140,7 +301,20 @@ void vm__asr_cuda_layernorm(void *ctx, int m, int n, const float *x, const float
   VM_CUDA_DEV(y, (size_t)m * (size_t)n);
   VM_CUDA_DEV(g, n);
   VM_CUDA_DEV(b, n);
-  VM_LAUNCH(k_layernorm, blocks((size_t)m), VM_ASR_CUDA_BLOCK, c->stream, m, n, x, g, b, y);
+  size_t n_seg = ((size_t)n + VM_ASR_CUDA_SEG - 1) / VM_ASR_CUDA_SEG;
+  size_t n_part = (size_t)m * n_seg; /* partials of 2 doubles = 4 floats each */
+  if (4 * n_part > c->n_part) { /* more rows than the partial scratch holds */
+    VM_LAUNCH(k_layernorm, blocks((size_t)m), VM_ASR_CUDA_BLOCK, c->stream, m, n, x, g, b, y);
+    launched(c, "layernorm kernel");
+    return;
+  }
+  double *part = (double *)(void *)c->part;
+  size_t n_el = (size_t)m * (size_t)n;
+  VM_LAUNCH(k_ln_part, blocks(n_part), VM_ASR_CUDA_BLOCK, c->stream, n_part, n, (int)n_seg, x,
+            part);
+  launched(c, "layernorm kernel");
+  VM_LAUNCH(k_ln_apply, blocks(n_el), VM_ASR_CUDA_BLOCK, c->stream, n_el, n, (int)n_seg, part,
+            x, g, b, y);
   launched(c, "layernorm kernel");
 }
 
@@ -159,6 +333,27 @@ void vm__asr_cuda_add(void *ctx, size_t n, float *y, const float *x) {
   VM_CUDA_DEV(x, n);
   VM_LAUNCH(k_add, blocks(n), VM_ASR_CUDA_BLOCK, c->stream, n, y, x);
   launched(c, "add kernel");
+}
+
+/* Softmax over n_rows rows of the scores scratch (k_softmax's layout):
+ * the two-pass kernels when the partials fit their scratch, else one
+ * thread per row. */
+static void softmax_rows(vm_asr_cuda *c, size_t n_rows, int n_q, int n_kv, int causal,
+                         int q_pos0) {
+  size_t n_seg = ((size_t)n_kv + VM_ASR_CUDA_SEG - 1) / VM_ASR_CUDA_SEG;
+  size_t n_part = n_rows * n_seg, n_el = n_rows * (size_t)n_kv;
+  if (2 * n_part > c->n_part) {
+    VM_LAUNCH(k_softmax, blocks(n_rows), VM_ASR_CUDA_BLOCK, c->stream, c->scores, n_rows, n_q,
+              n_kv, causal, q_pos0);
+    launched(c, "softmax kernel");
+    return;
+  }
+  VM_LAUNCH(k_sm_part, blocks(n_part), VM_ASR_CUDA_BLOCK, c->stream, n_part, (int)n_seg,
+            c->scores, n_q, n_kv, causal, q_pos0, c->part);
+  launched(c, "softmax kernel");
+  VM_LAUNCH(k_sm_apply, blocks(n_el), VM_ASR_CUDA_BLOCK, c->stream, n_el, (int)n_seg,
+            c->scores, n_q, n_kv, causal, q_pos0, c->part);
+  launched(c, "softmax kernel");
 }
 
 /* Attention of heads h0 .. h0+g-1 of one batch item (pointers at the
@@ -185,9 +380,7 @@ static void attn_heads(vm_asr_cuda *c, const vm_asr_attn_args *a, const float *q
           "cublasSgemmStridedBatched (Q K^T)"))
     return;
   size_t n_rows = (size_t)g * (size_t)nq;
-  VM_LAUNCH(k_softmax, blocks(n_rows), VM_ASR_CUDA_BLOCK, c->stream, c->scores, n_rows, nq,
-            nkv, a->causal, a->q_pos0);
-  launched(c, "softmax kernel");
+  softmax_rows(c, n_rows, nq, nkv, a->causal, a->q_pos0);
   vm__asr_cuda_blas_ok(
       c, cublasSgemmStridedBatched(c->blas, CUBLAS_OP_N, CUBLAS_OP_N, d, nq, nkv, &one, v + off,
                                    (int)a->kv_ld, d, c->scores, nkv, sS, &zero, o + off,
@@ -195,17 +388,53 @@ static void attn_heads(vm_asr_cuda *c, const vm_asr_attn_args *a, const float *q
       "cublasSgemmStridedBatched (P V)");
 }
 
+/* Attention of items b0 .. b0+n-1 in the three direct kernels (few query
+ * rows per item; n <= VM_ASR_CUDA_ITEMS, scores fit the scratch). */
+static void attn_direct(vm_asr_cuda *c, const vm_asr_attn_args *a, int b0, int n) {
+  attn_shape g = {a->n_head, a->d_head, a->n_q, a->n_kv, a->causal, a->q_pos0,
+                  a->q_ld,   a->q_bstride, a->kv_ld, a->o_ld, a->o_bstride};
+  item_offs kv;
+  size_t w = (size_t)a->n_head * (size_t)a->d_head;
+  for (int i = 0; i < n; i++) {
+    int b = b0 + i, item = a->kv_item ? a->kv_item[b] : b;
+    kv.at[i] = (size_t)item * a->kv_bstride;
+    VM_CUDA_DEV(a->q + (size_t)b * a->q_bstride, (size_t)(a->n_q - 1) * a->q_ld + w);
+    VM_CUDA_DEV(a->out + (size_t)b * a->o_bstride, (size_t)(a->n_q - 1) * a->o_ld + w);
+    VM_CUDA_DEV(a->k + kv.at[i], (size_t)(a->n_kv - 1) * a->kv_ld + w);
+    VM_CUDA_DEV(a->v + kv.at[i], (size_t)(a->n_kv - 1) * a->kv_ld + w);
+  }
+  const float *q = a->q + (size_t)b0 * a->q_bstride;
+  float *o = a->out + (size_t)b0 * a->o_bstride;
+  size_t rows = (size_t)n * (size_t)a->n_head * (size_t)a->n_q;
+  size_t n_s = rows * (size_t)a->n_kv, n_o = rows * (size_t)a->d_head;
+  VM_LAUNCH(k_attn_scores, blocks(n_s), VM_ASR_CUDA_BLOCK, c->stream, n_s, g,
+            1.0f / sqrtf((float)a->d_head), q, a->k, kv, c->scores);
+  launched(c, "attention scores kernel");
+  softmax_rows(c, rows, a->n_q, a->n_kv, a->causal, a->q_pos0);
+  VM_LAUNCH(k_attn_mix, blocks(n_o), VM_ASR_CUDA_BLOCK, c->stream, n_o, g, c->scores, a->v,
+            kv, o);
+  launched(c, "attention mix kernel");
+}
+
 void vm__asr_cuda_attention(void *ctx, const vm_asr_attn_args *a) {
   vm_asr_cuda *c = (vm_asr_cuda *)ctx;
   if (!vm__asr_cuda_begin(c) || a->n_q == 0 || a->n_batch == 0) return;
   size_t per_head = (size_t)a->n_q * (size_t)a->n_kv;
   VM_ASSERT(per_head > 0 && per_head <= c->n_scores); /* reserve() sized it */
+  size_t per_item = per_head * (size_t)a->n_head, fit_items = c->n_scores / per_item;
+  if (a->n_q <= c->direct_q && fit_items > 0) {
+    int step = fit_items < VM_ASR_CUDA_ITEMS ? (int)fit_items : VM_ASR_CUDA_ITEMS;
+    for (int b0 = 0; b0 < a->n_batch; b0 += step)
+      attn_direct(c, a, b0, a->n_batch - b0 < step ? a->n_batch - b0 : step);
+    return;
+  }
   size_t fit = c->n_scores / per_head;
   int G = fit < (size_t)a->n_head ? (int)fit : a->n_head;
   for (int b = 0; b < a->n_batch; b++) {
+    size_t item = a->kv_item ? (size_t)a->kv_item[b] : (size_t)b;
     const float *q = a->q + (size_t)b * a->q_bstride;
-    const float *k = a->k + (size_t)b * a->kv_bstride;
-    const float *v = a->v + (size_t)b * a->kv_bstride;
+    const float *k = a->k + item * a->kv_bstride;
+    const float *v = a->v + item * a->kv_bstride;
     float *o = a->out + (size_t)b * a->o_bstride;
     size_t w = (size_t)a->n_head * (size_t)a->d_head;
     VM_CUDA_DEV(q, (size_t)(a->n_q - 1) * a->q_ld + w);
@@ -214,6 +443,27 @@ void vm__asr_cuda_attention(void *ctx, const vm_asr_attn_args *a) {
     VM_CUDA_DEV(o, (size_t)(a->n_q - 1) * a->o_ld + w);
     for (int h0 = 0; h0 < a->n_head; h0 += G)
       attn_heads(c, a, q, k, v, o, h0, a->n_head - h0 < G ? a->n_head - h0 : G);
+  }
+}
+
+void vm__asr_cuda_copy_items(void *ctx, int n, float *dst, const int *dst_item,
+                             size_t dst_stride, const float *src, const int *src_item,
+                             size_t src_stride, size_t len) {
+  vm_asr_cuda *c = (vm_asr_cuda *)ctx;
+  if (!vm__asr_cuda_begin(c) || n <= 0 || len == 0) return;
+  for (int i0 = 0; i0 < n; i0 += VM_ASR_CUDA_ITEMS) {
+    int m = n - i0 < VM_ASR_CUDA_ITEMS ? n - i0 : VM_ASR_CUDA_ITEMS;
+    item_offs dof, so;
+    for (int i = 0; i < m; i++) {
+      dof.at[i] = (size_t)(dst_item ? dst_item[i0 + i] : i0 + i) * dst_stride;
+      so.at[i] = (size_t)(src_item ? src_item[i0 + i] : i0 + i) * src_stride;
+      VM_CUDA_DEV(dst + dof.at[i], len);
+      VM_CUDA_DEV(src + so.at[i], len);
+    }
+    size_t n_el = (size_t)m * len;
+    VM_LAUNCH(k_copy_items, blocks(n_el), VM_ASR_CUDA_BLOCK, c->stream, n_el, len, dst, dof,
+              src, so);
+    launched(c, "copy kernel");
   }
 }
 
