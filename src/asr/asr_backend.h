@@ -78,8 +78,6 @@ typedef struct vm_asr_backend_i {
   void (*upload)(void *ctx, float *dst, const float *src, size_t n);
   /* dst (host, n floats) = src (backend), after every op queued before. */
   void (*download)(void *ctx, float *dst, const float *src, size_t n);
-  /* dst = src, both backend memory, n floats, not overlapping. */
-  void (*copy)(void *ctx, float *dst, const float *src, size_t n);
   /* n blocks of len floats, backend memory, not overlapping: block i goes
    * from src + src_item[i]*src_stride to dst + dst_item[i]*dst_stride
    * (item arrays: host memory, n entries; NULL means i). One call for what

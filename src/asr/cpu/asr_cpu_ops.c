@@ -361,7 +361,6 @@ int vm__asr_backend_cpu_init(int n_threads, vm_asr_backend_i *out) {
   out->mem_free = cpu_mem_free;
   out->upload = cpu_copy;
   out->download = cpu_copy;
-  out->copy = cpu_copy;
   out->copy_items = cpu_copy_items;
   out->weight = cpu_weight;
   out->status = cpu_status;

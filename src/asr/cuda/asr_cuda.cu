@@ -122,13 +122,6 @@ static void cuda_download(void *ctx, float *dst, const float *src, size_t n) {
     vm__asr_cuda_ok(c, cudaStreamSynchronize(c->stream), "download (synchronise)");
 }
 
-static void cuda_copy(void *ctx, float *dst, const float *src, size_t n) {
-  vm_asr_cuda *c = (vm_asr_cuda *)ctx;
-  if (!vm__asr_cuda_begin(c) || n == 0) return;
-  vm__asr_cuda_ok(c, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice,
-                                     c->stream), "device copy");
-}
-
 static float *cuda_weight(void *ctx, const float *host, size_t n) {
   vm_asr_cuda *c = (vm_asr_cuda *)ctx;
   for (size_t i = 0; i < c->n_mem; i++) /* a few hundred tensors, at setup */
@@ -229,7 +222,6 @@ int vm__asr_backend_cuda_init(int ordinal, vm_asr_backend_i *out, vm_err *err) {
   out->mem_free = cuda_mem_free;
   out->upload = cuda_upload;
   out->download = cuda_download;
-  out->copy = cuda_copy;
   out->copy_items = vm__asr_cuda_copy_items;
   out->weight = cuda_weight;
   out->status = cuda_status;
