@@ -50,6 +50,7 @@ typedef struct search {
   int *n_live;    /* (n_win) live beams */
   int *win_done;  /* (n_win) */
   float *work, *lprob; /* (V) */
+  double *pexp;        /* (V) exp((lprob - max) / T) of a sampled step */
   cand *cands;    /* (n_cand * (n_cand + 1)) */
   int32_t *tok;   /* (n_win * n_cand) step inputs */
   int *win, *slot, *src, *dst;
@@ -98,7 +99,7 @@ static void search_free(search *s) {
   hyps_free(s->h, n);
   hyps_free(s->h2, n);
   hyps_free(s->fin, n);
-  void *p[] = {s->n_fin, s->n_live, s->win_done, s->work, s->lprob, s->cands,
+  void *p[] = {s->n_fin, s->n_live, s->win_done, s->work, s->lprob, s->pexp, s->cands,
                s->tok, s->win, s->slot, s->src, s->dst};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) vm_free(p[i]);
 }
@@ -113,6 +114,7 @@ static int search_init(search *s) {
   s->win_done = vm_calloc((size_t)s->n_win, sizeof(int));
   s->work = vm_malloc((size_t)s->V * sizeof(float));
   s->lprob = vm_malloc((size_t)s->V * sizeof(float));
+  s->pexp = s->temp > 0.0 ? vm_malloc((size_t)s->V * sizeof(double)) : NULL;
   s->cands = vm_malloc((size_t)s->n_cand * (size_t)(s->n_cand + 1) * sizeof(cand));
   s->tok = vm_malloc(n * sizeof(int32_t));
   s->win = vm_malloc(n * sizeof(int));
@@ -120,7 +122,7 @@ static int search_init(search *s) {
   s->src = vm_malloc(n * sizeof(int));
   s->dst = vm_malloc(n * sizeof(int));
   if (!s->h || !s->h2 || !s->fin || !s->n_fin || !s->n_live || !s->win_done || !s->work ||
-      !s->lprob || !s->cands || !s->tok || !s->win || !s->slot || !s->src || !s->dst)
+      !s->lprob || (s->temp > 0.0 && !s->pexp) || !s->cands || !s->tok || !s->win || !s->slot || !s->src || !s->dst)
     return VM_ENOMEM;
   if (hyps_alloc(s->h, (int)n, s->cap) || (s->beam && (hyps_alloc(s->h2, (int)n, s->cap) ||
                                                        hyps_alloc(s->fin, (int)n, s->cap))))
@@ -148,10 +150,10 @@ static void choose(search *s, int w, hyp *h, const float *logits, int32_t eot) {
     double sum = 0.0, u;
     float mx = -INFINITY;
     for (int32_t i = 0; i < s->V; i++) mx = s->lprob[i] > mx ? s->lprob[i] : mx;
-    for (int32_t i = 0; i < s->V; i++) sum += exp((double)(s->lprob[i] - mx) / s->temp);
+    for (int32_t i = 0; i < s->V; i++) sum += s->pexp[i] = exp((double)(s->lprob[i] - mx) / s->temp);
     u = vm_asr_rng_uniform(&s->rng[w]) * sum;
     for (int32_t i = 0; i < s->V && next < 0; i++) {
-      u -= exp((double)(s->lprob[i] - mx) / s->temp);
+      u -= s->pexp[i];
       if (u < 0.0 && s->lprob[i] > -INFINITY) next = i;
     }
     for (int32_t i = s->V - 1; next < 0 && i >= 0; i--) /* rounding at the end */

@@ -201,7 +201,11 @@ int vm__asr_hparams_check(const vm_asr_hparams *hp, vm_err *err) {
 }
 
 static int read_header(cursor *c, vm_asr_model *m) {
-  int32_t magic, *f = &m->hp.n_vocab;
+  vm_asr_hparams *hp = &m->hp;
+  int32_t magic, *f[11] = {&hp->n_vocab,     &hp->n_audio_ctx,  &hp->n_audio_state,
+                           &hp->n_audio_head, &hp->n_audio_layer, &hp->n_text_ctx,
+                           &hp->n_text_state, &hp->n_text_head,  &hp->n_text_layer,
+                           &hp->n_mels,       &hp->ftype};
   static const char *names[11] = {"n_vocab", "n_audio_ctx", "n_audio_state",
       "n_audio_head", "n_audio_layer", "n_text_ctx", "n_text_state",
       "n_text_head", "n_text_layer", "n_mels", "ftype"};
@@ -215,9 +219,9 @@ static int read_header(cursor *c, vm_asr_model *m) {
                       "0x%08x, expected 0x%08x)", (uint32_t)magic, VM_ASR_GGML_MAGIC);
   }
   for (int i = 0; i < 11; i++)
-    if ((rc = cur_i32(c, &f[i], names[i])) != 0) return rc;
-  if ((rc = vm__asr_hparams_check(&m->hp, c->err)) != 0) return rc;
-  vm__asr_special_init(m->hp.n_vocab, &m->sp);
+    if ((rc = cur_i32(c, f[i], names[i])) != 0) return rc;
+  if ((rc = vm__asr_hparams_check(hp, c->err)) != 0) return rc;
+  vm__asr_special_init(hp->n_vocab, &m->sp);
   return VM_OK;
 }
 

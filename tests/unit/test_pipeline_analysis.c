@@ -471,8 +471,8 @@ static int test_espeak_korean_call(void) {
   char p1[512], p2[512];
   snprintf(p1, sizeof p1, "%s/src/ko1.wav", VM_FIXTURE_DIR);
   snprintf(p2, sizeof p2, "%s/src/ko2.wav", VM_FIXTURE_DIR);
-  size_t n1, n2, m1, m2;
-  int r1, r2;
+  size_t n1 = 0, n2 = 0, m1 = 0, m2 = 0;
+  int r1 = 0, r2 = 0;
   float *w1 = vt_read_wav(p1, &n1, &r1), *w2 = vt_read_wav(p2, &n2, &r2);
   if (!w1 || !w2) {
     free(w1), free(w2);
