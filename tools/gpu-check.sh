@@ -49,7 +49,8 @@ flags="-std=c11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter
 gpu=0
 nvidia-smi -L >/dev/null 2>&1 && gpu=1
 {
-  echo "gpu-check $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD 2>/dev/null)"
+  # (the checkout there may be older than the bundle: see its BUILD-INFO below)
+  echo "gpu-check $(date -u +%FT%TZ) checkout $(git rev-parse --short HEAD 2>/dev/null)"
   nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used \
     --format=csv 2>&1 || echo "nvidia-smi: not available"
   echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
