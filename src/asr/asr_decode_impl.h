@@ -12,6 +12,11 @@
 int32_t vm__asr_rules_n_vocab(const vm_asr_rules *r);
 int32_t vm__asr_rules_eot(const vm_asr_rules *r);
 
+/* The ids of the (at most) k largest of x[0..n), -inf excluded, largest
+ * first, the lower id first among equal values; one pass. OUT: top (k
+ * entries). Returns how many were found (< k when fewer are finite). */
+int vm__asr_top_k(const float *x, int32_t n, int k, int32_t *top);
+
 /* ---- Segments of a decoded window (asr_transcribe_seg.c) --------------- */
 
 /* A growable token array. */

@@ -178,6 +178,19 @@ static void hyp_copy(hyp *d, const hyp *src) {
   d->done = src->done;
 }
 
+int vm__asr_top_k(const float *x, int32_t n, int k, int32_t *top) {
+  int n_top = 0;
+  for (int32_t i = 0; i < n && k > 0; i++) {
+    float v = x[i];
+    /* a later id enters only when strictly larger: ties keep the lower */
+    if (v == -INFINITY || (n_top == k && v <= x[top[k - 1]])) continue;
+    int j = n_top < k ? n_top++ : k - 1;
+    while (j > 0 && x[top[j - 1]] < v) top[j] = top[j - 1], j--;
+    top[j] = i;
+  }
+  return n_top;
+}
+
 static void cand_sort(cand *c, int n) { /* stable, score descending */
   for (int i = 1; i < n; i++) {
     cand x = c[i];
@@ -192,18 +205,12 @@ static void cand_sort(cand *c, int n) { /* stable, score descending */
 static int beam_cands(search *s, int w, const float *const *logits_of, int first_step) {
   int B = s->n_cand, n_c = 0;
   hyp *beams = s->h + w * B;
+  int32_t top[65]; /* B <= 64 */
   for (int b = 0; b < (first_step ? 1 : s->n_live[w]); b++) {
     filter(s, &beams[b], logits_of[b]);
-    for (int k = 0; k < B + 1; k++) { /* top B+1, lowest id first on ties */
-      int32_t best = -1;
-      for (int32_t i = 0; i < s->V; i++) {
-        if (s->lprob[i] == -INFINITY || (best >= 0 && s->lprob[i] <= s->lprob[best])) continue;
-        int taken = 0;
-        for (int c = n_c - k; c < n_c && !taken; c++) taken = s->cands[c].token == i;
-        if (!taken) best = i;
-      }
-      if (best < 0) break;
-      cand c = {b, best, s->lprob[best], beams[b].sum_lp + s->lprob[best]};
+    int n_top = vm__asr_top_k(s->lprob, s->V, B + 1, top);
+    for (int k = 0; k < n_top; k++) {
+      cand c = {b, top[k], s->lprob[top[k]], beams[b].sum_lp + s->lprob[top[k]]};
       s->cands[n_c++] = c;
     }
   }

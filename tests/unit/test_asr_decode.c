@@ -8,6 +8,7 @@
  *   ctest --test-dir build -R test_asr_decode --output-on-failure */
 #include "asr/asr_test_util.h"
 #include "asr_decode.h"
+#include "asr_decode_impl.h"
 #include "asr_model.h"
 #include "asr_tokenizer.h"
 #include "test.h"
@@ -371,6 +372,43 @@ static int test_search_beam_vs_greedy(void) {
   return 0;
 }
 
+/* The beams' candidate selection: largest first, lower id first among
+ * equal values, -inf never, fewer when fewer are finite; against a
+ * selection by repeated scans (the reference's order). */
+static int test_top_k(void) {
+  float x[300];
+  int32_t top[8], want[8];
+  uint64_t g = 12345;
+  for (int trial = 0; trial < 200; trial++) {
+    int n = 1 + trial % 300, k = 1 + trial % 8;
+    for (int i = 0; i < n; i++) {
+      g = g * 6364136223846793005ull + 1442695040888963407ull;
+      int r = (int)(g >> 59); /* 0..31: few distinct values, many ties */
+      x[i] = r < 6 ? -INFINITY : (float)(r % 7) - 3.0f;
+    }
+    int m = 0;
+    for (; m < k; m++) { /* repeated scans: the largest not taken, lowest id */
+      int32_t best = -1;
+      for (int32_t i = 0; i < n; i++) {
+        if (x[i] == -INFINITY || (best >= 0 && x[i] <= x[best])) continue;
+        int taken = 0;
+        for (int c = 0; c < m; c++) taken |= want[c] == i;
+        if (!taken) best = i;
+      }
+      if (best < 0) break;
+      want[m] = best;
+    }
+    ASSERT_EQ(vm__asr_top_k(x, n, k, top), m);
+    ASSERT(memcmp(top, want, (size_t)m * sizeof *top) == 0);
+  }
+  float ties[5] = {1, 1, 1, 1, 1};
+  ASSERT_EQ(vm__asr_top_k(ties, 5, 3, top), 3);
+  ASSERT(top[0] == 0 && top[1] == 1 && top[2] == 2);
+  float none[2] = {-INFINITY, -INFINITY};
+  ASSERT_EQ(vm__asr_top_k(none, 2, 3, top), 0);
+  return 0;
+}
+
 static int test_search_sampling(void) {
   ASSERT_OK(model_load());
   fake_lm f = {.policy = beam_policy, .buf = vm_malloc((size_t)NSLOT * V * sizeof(float))};
@@ -397,7 +435,7 @@ static int test_search_sampling(void) {
   return 0;
 }
 
-TEST_MAIN(TEST_ENTRY(test_suppress), TEST_ENTRY(test_timestamp_rules),
+TEST_MAIN(TEST_ENTRY(test_suppress), TEST_ENTRY(test_timestamp_rules), TEST_ENTRY(test_top_k),
           TEST_ENTRY(test_forced_timestamp), TEST_ENTRY(test_non_speech),
           TEST_ENTRY(test_compression_ratio), TEST_ENTRY(test_fallback_rules),
           TEST_ENTRY(test_repeat), TEST_ENTRY(test_hallucination_phrases),
