@@ -94,6 +94,15 @@ typedef struct vm_asr_lm_i {
               int n_past, const float **out_logits, vm_err *err);
   /* KV rows 0..n_pos-1 of slot src[i] -> slot dst[i], for i < n (any mapping). */
   int (*kv_copy)(void *ctx, int n, const int *dst, const int *src, int n_pos, vm_err *err);
+  /* Optional (NULL: everything on the calling thread): runs fn(arg, i0,
+   * i1, ith) over chunks of [0, n) on up to n_threads threads (ith <
+   * n_threads; no two chunks at once with the same ith) and returns when
+   * all are done. The search filters the logits of a step's hypotheses
+   * this way (each window's choices stay in a fixed order, so the results
+   * do not depend on the threads). */
+  void (*parallel)(void *ctx, size_t n, void (*fn)(void *arg, size_t i0, size_t i1, int ith),
+                   void *arg);
+  int n_threads;
 } vm_asr_lm_i;
 
 /* The decoded text of one window. */

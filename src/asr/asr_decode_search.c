@@ -37,6 +37,12 @@ typedef struct cand {
   double score;
 } cand;
 
+/* Per-thread buffers for filtering one hypothesis's logits. */
+typedef struct scratch {
+  float *work, *lprob; /* (V) */
+  double *pexp;        /* (V) exp((lprob - max) / T) of a sampled step */
+} scratch;
+
 typedef struct search {
   const vm_asr_rules *r;
   const vm_asr_decode_opts *o;
@@ -49,11 +55,17 @@ typedef struct search {
   int *n_fin;     /* (n_win) */
   int *n_live;    /* (n_win) live beams */
   int *win_done;  /* (n_win) */
-  float *work, *lprob; /* (V) */
-  double *pexp;        /* (V) exp((lprob - max) / T) of a sampled step */
-  cand *cands;    /* (n_cand * (n_cand + 1)) */
+  scratch *scr;   /* (n_scr) one per thread of lm->parallel */
+  int n_scr;
+  cand *cands;    /* (n_win * n_cand * (n_cand + 1)) beam b of window w from
+                     (w * n_cand + b) * (n_cand + 1), then compacted per window */
+  int *n_top;     /* (n_win * n_cand) candidates found for each beam */
+  int *task;      /* (n_win * n_cand) this step's tasks: window * n_cand + j */
+  const float **row; /* (n_win * n_cand) each task's logits */
+  int32_t eot;
   int32_t *tok;   /* (n_win * n_cand) step inputs */
   int *win, *slot, *src, *dst;
+  int first;      /* the step being applied is the first (prompt logits) */
 } search;
 
 void vm_asr_rng_seed(vm_asr_rng *g, uint64_t seed) { g->s = seed ? seed : 0x9e3779b97f4a7c15ull; }
@@ -99,8 +111,13 @@ static void search_free(search *s) {
   hyps_free(s->h, n);
   hyps_free(s->h2, n);
   hyps_free(s->fin, n);
-  void *p[] = {s->n_fin, s->n_live, s->win_done, s->work, s->lprob, s->pexp, s->cands,
-               s->tok, s->win, s->slot, s->src, s->dst};
+  for (int i = 0; s->scr && i < s->n_scr; i++) {
+    vm_free(s->scr[i].work);
+    vm_free(s->scr[i].lprob);
+    vm_free(s->scr[i].pexp);
+  }
+  void *p[] = {s->n_fin, s->n_live, s->win_done, s->scr, s->cands, s->n_top, s->task,
+               (void *)s->row, s->tok, s->win, s->slot, s->src, s->dst};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) vm_free(p[i]);
 }
 
@@ -112,17 +129,26 @@ static int search_init(search *s) {
   s->n_fin = vm_calloc((size_t)s->n_win, sizeof(int));
   s->n_live = vm_calloc((size_t)s->n_win, sizeof(int));
   s->win_done = vm_calloc((size_t)s->n_win, sizeof(int));
-  s->work = vm_malloc((size_t)s->V * sizeof(float));
-  s->lprob = vm_malloc((size_t)s->V * sizeof(float));
-  s->pexp = s->temp > 0.0 ? vm_malloc((size_t)s->V * sizeof(double)) : NULL;
-  s->cands = vm_malloc((size_t)s->n_cand * (size_t)(s->n_cand + 1) * sizeof(cand));
+  s->scr = vm_calloc((size_t)s->n_scr, sizeof(scratch));
+  for (int i = 0; s->scr && i < s->n_scr; i++) {
+    scratch *c = &s->scr[i];
+    c->work = vm_malloc((size_t)s->V * sizeof(float));
+    c->lprob = vm_malloc((size_t)s->V * sizeof(float));
+    c->pexp = s->temp > 0.0 ? vm_malloc((size_t)s->V * sizeof(double)) : NULL;
+    if (!c->work || !c->lprob || (s->temp > 0.0 && !c->pexp)) return VM_ENOMEM;
+  }
+  s->cands = vm_malloc(n * (size_t)(s->n_cand + 1) * sizeof(cand));
+  s->n_top = vm_malloc(n * sizeof(int));
+  s->task = vm_malloc(n * sizeof(int));
+  s->row = vm_malloc(n * sizeof(const float *));
   s->tok = vm_malloc(n * sizeof(int32_t));
   s->win = vm_malloc(n * sizeof(int));
   s->slot = vm_malloc(n * sizeof(int));
   s->src = vm_malloc(n * sizeof(int));
   s->dst = vm_malloc(n * sizeof(int));
-  if (!s->h || !s->h2 || !s->fin || !s->n_fin || !s->n_live || !s->win_done || !s->work ||
-      !s->lprob || (s->temp > 0.0 && !s->pexp) || !s->cands || !s->tok || !s->win || !s->slot || !s->src || !s->dst)
+  if (!s->h || !s->h2 || !s->fin || !s->n_fin || !s->n_live || !s->win_done || !s->scr ||
+      !s->cands || !s->n_top || !s->task || !s->row || !s->tok || !s->win || !s->slot ||
+      !s->src || !s->dst)
     return VM_ENOMEM;
   if (hyps_alloc(s->h, (int)n, s->cap) || (s->beam && (hyps_alloc(s->h2, (int)n, s->cap) ||
                                                        hyps_alloc(s->fin, (int)n, s->cap))))
@@ -131,36 +157,37 @@ static int search_init(search *s) {
   return VM_OK;
 }
 
-/* Filters logits for h into s->work and s->lprob (log-softmax). */
-static void filter(search *s, const hyp *h, const float *logits) {
-  memcpy(s->work, logits, (size_t)s->V * sizeof(float));
-  vm_asr_rules_apply(s->r, h->tok, h->n, s->work);
-  vm_asr_log_softmax(s->work, s->V, s->lprob);
+/* Filters logits for h into c->work and c->lprob (log-softmax). */
+static void filter(const search *s, scratch *c, const hyp *h, const float *logits) {
+  memcpy(c->work, logits, (size_t)s->V * sizeof(float));
+  vm_asr_rules_apply(s->r, h->tok, h->n, c->work);
+  vm_asr_log_softmax(c->work, s->V, c->lprob);
 }
 
-/* Greedy or sampled choice for h from its logits. */
-static void choose(search *s, int w, hyp *h, const float *logits, int32_t eot) {
-  filter(s, h, logits);
+/* Greedy or sampled choice for h (of window w) from its logits. */
+static void choose(search *s, scratch *c, int w, hyp *h, const float *logits) {
+  int32_t eot = s->eot;
+  filter(s, c, h, logits);
   int32_t next = -1;
   if (s->temp <= 0.0) {
     float best = -INFINITY;
     for (int32_t i = 0; i < s->V; i++)
-      if (s->work[i] > best) best = s->work[i], next = i;
+      if (c->work[i] > best) best = c->work[i], next = i;
   } else { /* p ~ exp(logprob / T), normalised on the fly */
     double sum = 0.0, u;
     float mx = -INFINITY;
-    for (int32_t i = 0; i < s->V; i++) mx = s->lprob[i] > mx ? s->lprob[i] : mx;
-    for (int32_t i = 0; i < s->V; i++) sum += s->pexp[i] = exp((double)(s->lprob[i] - mx) / s->temp);
+    for (int32_t i = 0; i < s->V; i++) mx = c->lprob[i] > mx ? c->lprob[i] : mx;
+    for (int32_t i = 0; i < s->V; i++) sum += c->pexp[i] = exp((double)(c->lprob[i] - mx) / s->temp);
     u = vm_asr_rng_uniform(&s->rng[w]) * sum;
     for (int32_t i = 0; i < s->V && next < 0; i++) {
-      u -= s->pexp[i];
-      if (u < 0.0 && s->lprob[i] > -INFINITY) next = i;
+      u -= c->pexp[i];
+      if (u < 0.0 && c->lprob[i] > -INFINITY) next = i;
     }
     for (int32_t i = s->V - 1; next < 0 && i >= 0; i--) /* rounding at the end */
-      if (s->lprob[i] > -INFINITY) next = i;
+      if (c->lprob[i] > -INFINITY) next = i;
   }
   if (next < 0) next = eot; /* everything suppressed: end the window */
-  double lp = s->lprob[next] > -INFINITY ? s->lprob[next] : 0.0;
+  double lp = c->lprob[next] > -INFINITY ? c->lprob[next] : 0.0;
   h->sum_lp += lp;
   if (next == eot) {
     h->done = 1;
@@ -200,21 +227,33 @@ static void cand_sort(cand *c, int n) { /* stable, score descending */
   }
 }
 
-/* Beam candidates of window w from its live beams' logits
- * (logits_of(b) = row of beam b). Returns the candidate count. */
-static int beam_cands(search *s, int w, const float *const *logits_of, int first_step) {
-  int B = s->n_cand, n_c = 0;
-  hyp *beams = s->h + w * B;
+/* The top B+1 candidates of beam b of window w from its logits, into the
+ * beam's own part of s->cands (one task of a step). */
+static void beam_cands(search *s, scratch *c, int w, int b, const float *logits) {
+  int B = s->n_cand, k = w * B + b;
+  const hyp *beam = &s->h[k];
   int32_t top[65]; /* B <= 64 */
-  for (int b = 0; b < (first_step ? 1 : s->n_live[w]); b++) {
-    filter(s, &beams[b], logits_of[b]);
-    int n_top = vm__asr_top_k(s->lprob, s->V, B + 1, top);
-    for (int k = 0; k < n_top; k++) {
-      cand c = {b, top[k], s->lprob[top[k]], beams[b].sum_lp + s->lprob[top[k]]};
-      s->cands[n_c++] = c;
-    }
+  filter(s, c, beam, logits);
+  int n_top = vm__asr_top_k(c->lprob, s->V, B + 1, top);
+  cand *out = s->cands + (size_t)k * (size_t)(B + 1);
+  for (int i = 0; i < n_top; i++) {
+    cand x = {b, top[i], c->lprob[top[i]], beam->sum_lp + c->lprob[top[i]]};
+    out[i] = x;
   }
-  cand_sort(s->cands, n_c);
+  s->n_top[k] = n_top;
+}
+
+/* Window w's candidates from its n_beams beams, in beam order, compacted
+ * to the start of its part of s->cands and sorted (stable). Returns the
+ * count. */
+static int beam_gather(search *s, int w, int n_beams) {
+  int B = s->n_cand, n_c = 0;
+  cand *all = s->cands + (size_t)w * (size_t)B * (size_t)(B + 1);
+  for (int b = 0; b < n_beams; b++) {
+    const cand *from = all + (size_t)b * (size_t)(B + 1);
+    for (int i = 0; i < s->n_top[w * B + b]; i++) all[n_c++] = from[i];
+  }
+  cand_sort(all, n_c);
   return n_c;
 }
 
@@ -224,8 +263,9 @@ static int beam_cands(search *s, int w, const float *const *logits_of, int first
 static void beam_update(search *s, int w, int n_c, int32_t eot, int *n_copy) {
   int B = s->n_cand, saved = 0;
   hyp *beams = s->h + w * B, *next = s->h2 + w * B, *fin = s->fin + w * B;
+  const cand *all = s->cands + (size_t)w * (size_t)B * (size_t)(B + 1);
   for (int i = 0; i < n_c && saved < B; i++) {
-    const cand *c = &s->cands[i];
+    const cand *c = &all[i];
     hyp *d = c->token == eot ? (s->n_fin[w] < B ? &fin[s->n_fin[w]++] : NULL) : &next[saved];
     if (!d) continue; /* the finished list is full */
     hyp_copy(d, &beams[c->src]);
@@ -260,26 +300,64 @@ static void live_inputs(search *s, int w, int *n) {
   }
 }
 
-/* Applies step logits (rows in live_inputs order) to every live hypothesis. */
-static int step_apply(search *s, const float *logits, int first, int32_t eot, int *n_copy) {
-  int row = 0;
-  const float *rows[64];
+/* Tasks [t0, t1) of a step on thread ith: a beam's candidates (beam
+ * search), or every hypothesis of a window in order (greedy and sampling:
+ * a window's draws come from its generator in a fixed order). Tasks touch
+ * only their own window's hypotheses, generator and candidates. */
+static void step_tasks(void *arg, size_t t0, size_t t1, int ith) {
+  search *s = arg;
+  scratch *c = &s->scr[ith];
+  for (size_t t = t0; t < t1; t++) {
+    int k = s->task[t], w = k / s->n_cand;
+    if (s->beam) {
+      beam_cands(s, c, w, k % s->n_cand, s->row[k]);
+      continue;
+    }
+    const float *const *rows = s->row + (size_t)k; /* the window's rows, in order */
+    for (int j = 0, r = 0; j < s->n_cand; j++) {
+      hyp *h = &s->h[k + j];
+      if (!h->done && (s->first || h->n > 0)) choose(s, c, w, h, rows[r++]);
+    }
+  }
+}
+
+/* Applies step logits (rows in live_inputs order) to every live
+ * hypothesis: the filtering and choices as tasks (on lm->parallel's
+ * threads when there is one), then the beams' updates in window order. */
+static int step_apply(search *s, const vm_asr_lm_i *lm, const float *logits, int first,
+                      int *n_copy) {
+  int row = 0, n_task = 0;
+  size_t V = (size_t)s->V;
+  s->first = first;
+  for (int w = 0; w < s->n_win; w++) {
+    if (s->win_done[w]) continue;
+    int k = w * s->n_cand;
+    if (s->beam) { /* a task per live beam, its row at its own index */
+      for (int b = 0; b < (first ? 1 : s->n_live[w]); b++) {
+        s->task[n_task++] = k + b;
+        s->row[k + b] = first ? logits + (size_t)w * V : logits + (size_t)row++ * V;
+      }
+      continue;
+    }
+    s->task[n_task++] = k; /* a task per window, its rows from index k on */
+    for (int j = 0, r = 0; j < s->n_cand; j++) {
+      const hyp *h = &s->h[k + j];
+      if (!h->done && (first || h->n > 0))
+        s->row[k + r++] = first ? logits + (size_t)w * V : logits + (size_t)row++ * V;
+    }
+  }
+  if (n_task < 2 || !lm->parallel)
+    step_tasks(s, 0, (size_t)n_task, 0);
+  else
+    lm->parallel(lm->ctx, (size_t)n_task, step_tasks, s);
   for (int w = 0; w < s->n_win; w++) {
     if (s->win_done[w]) continue;
     if (s->beam) {
-      int nl = first ? 1 : s->n_live[w];
-      for (int b = 0; b < nl && b < 64; b++)
-        rows[b] = first ? logits + (size_t)w * (size_t)s->V : logits + (size_t)row++ * (size_t)s->V;
-      beam_update(s, w, beam_cands(s, w, rows, first), eot, n_copy);
+      beam_update(s, w, beam_gather(s, w, first ? 1 : s->n_live[w]), s->eot, n_copy);
       continue;
     }
     int all_done = 1;
-    for (int j = 0; j < s->n_cand; j++) {
-      hyp *h = &s->h[w * s->n_cand + j];
-      if (!h->done && (first || h->n > 0))
-        choose(s, w, h, first ? logits + (size_t)w * (size_t)s->V : logits + (size_t)row++ * (size_t)s->V, eot);
-      all_done &= h->done;
-    }
+    for (int j = 0; j < s->n_cand; j++) all_done &= s->h[w * s->n_cand + j].done;
     if (all_done) s->win_done[w] = 1;
   }
   return VM_OK;
@@ -323,9 +401,9 @@ static int finalize(search *s, int w, vm_asr_result *out) {
 }
 
 static int search_loop(search *s, const vm_asr_lm_i *lm, const float *first_logits,
-                       int prompt_len, int max_len, int32_t eot, vm_err *err) {
+                       int prompt_len, int max_len, vm_err *err) {
   int n_copy = 0, rc;
-  step_apply(s, first_logits, 1, eot, &n_copy);
+  step_apply(s, lm, first_logits, 1, &n_copy);
   if (s->n_cand > 1 && !s->beam) { /* samples share the prompt's KV */
     for (int w = 0; w < s->n_win; w++)
       for (int j = 1; j < s->n_cand; j++) {
@@ -346,7 +424,7 @@ static int search_loop(search *s, const vm_asr_lm_i *lm, const float *first_logi
     if ((rc = lm->step(lm->ctx, n, s->tok, s->win, s->slot, prompt_len + len - 1, &logits,
                        err)) != 0)
       return rc;
-    step_apply(s, logits, 0, eot, &n_copy);
+    step_apply(s, lm, logits, 0, &n_copy);
   }
   return VM_OK;
 }
@@ -366,6 +444,8 @@ int vm_asr_search_run(const vm_asr_rules *r, const vm_asr_decode_opts *opts,
   s.V = vm__asr_rules_n_vocab(r);
   s.temp = temperature;
   s.rng = rngs;
+  s.eot = vm__asr_rules_eot(r);
+  s.n_scr = lm->parallel && lm->n_threads > 1 ? lm->n_threads : 1;
   int max_len = opts->max_tokens < n_text_ctx - prompt_len ? opts->max_tokens
                                                             : n_text_ctx - prompt_len;
   if (n_win < 1 || max_len < 1 || (s.beam && s.n_cand > 64))
@@ -376,8 +456,7 @@ int vm_asr_search_run(const vm_asr_rules *r, const vm_asr_decode_opts *opts,
     rc = vm_err_set(err, rc, "out of memory for the search");
     goto out;
   }
-  int32_t eot = vm__asr_rules_eot(r);
-  if ((rc = search_loop(&s, lm, first_logits, prompt_len, max_len, eot, err)) != 0) goto out;
+  if ((rc = search_loop(&s, lm, first_logits, prompt_len, max_len, err)) != 0) goto out;
   for (int w = 0; w < n_win; w++)
     if ((rc = finalize(&s, w, &out[w])) != 0) {
       rc = vm_err_set(err, rc, "out of memory for the results");

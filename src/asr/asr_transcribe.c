@@ -21,6 +21,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "asr_cpu_pool.h"
 #include "asr_decode_impl.h"
 #include "asr_forward.h"
 #include "asr_mel.h"
@@ -40,6 +41,8 @@ struct vm_asr_engine {
   int *seq_chunk, *seq_slot;/* (n_seq_max) */
   const int *group_chunk;   /* window -> chunk of the encode, during a search */
   long n_windows;           /* windows encoded so far (statistics, tests) */
+  vm_asr_pool *pool;        /* n_threads threads for the search's host work
+                               (NULL with one thread) */
 };
 
 vm_asr_engine_opts vm_asr_engine_opts_default(void) {
@@ -66,6 +69,7 @@ size_t vm_asr_engine_state_bytes(const vm_asr_engine *e) { return vm_asr_state_b
 void vm_asr_engine_destroy(vm_asr_engine *e) {
   if (!e) return;
   vm_asr_state_destroy(e->st);
+  vm__asr_pool_destroy(e->pool);
   vm_asr_mel_destroy(e->mel);
   vm_free(e->mels);
   vm_free(e->first);
@@ -109,6 +113,9 @@ int vm_asr_engine_create_with_model(const vm_asr_model *m, const vm_asr_engine_o
   e->seq_chunk = vm_malloc(S * sizeof(int));
   e->seq_slot = vm_malloc(S * sizeof(int));
   if (!e->mels || !e->first || !e->ptok || !e->seq_chunk || !e->seq_slot) goto oom;
+  /* the search's logit filtering between decoder steps; the CPU backend's
+   * own threads are idle then */
+  if (opts->n_threads > 1 && vm__asr_pool_create(opts->n_threads, &e->pool) != VM_OK) goto oom;
   *out = e;
   return VM_OK;
 oom:
@@ -208,6 +215,16 @@ static int decode_prompts(vm_asr_engine *e, const vm_asr_opts *o, win_job **jobs
   return VM_OK;
 }
 
+static void lm_parallel(void *ctx, size_t n, void (*fn)(void *, size_t, size_t, int),
+                        void *arg) {
+  vm_asr_engine *e = ctx;
+  vm__asr_pool_run(e->pool, n, 1, fn, arg);
+}
+
+static int opts_threads(const vm_asr_engine *e) {
+  return e->pool ? vm__asr_pool_n_threads(e->pool) : 1;
+}
+
 /* One temperature for n windows (a group that fits the KV slots). */
 static int decode_group(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rules *r,
                         win_job **jobs, int n, const int32_t *prev, int n_prev, double temp,
@@ -216,7 +233,7 @@ static int decode_group(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rul
   int group_chunk[VM_ASR_BATCH_MAX];
   vm_asr_rng rngs[VM_ASR_BATCH_MAX];
   vm_asr_result res[VM_ASR_BATCH_MAX];
-  vm_asr_lm_i lm = {e, lm_step, lm_kv_copy};
+  vm_asr_lm_i lm = {e, lm_step, lm_kv_copy, e->pool ? lm_parallel : NULL, opts_threads(e)};
   if ((rc = decode_prompts(e, o, jobs, n, prev, n_prev, n_cand, first_try, &plen, err)) != 0)
     return rc;
   for (int w = 0; w < n; w++) {

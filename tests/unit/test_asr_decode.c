@@ -7,6 +7,7 @@
  *
  *   ctest --test-dir build -R test_asr_decode --output-on-failure */
 #include "asr/asr_test_util.h"
+#include "asr_cpu_pool.h"
 #include "asr_decode.h"
 #include "asr_decode_impl.h"
 #include "asr_model.h"
@@ -294,6 +295,15 @@ static void beam_policy(const int32_t *hist, int n, int win, float *lg) {
   }
 }
 
+/* When set, run_search hands the search this pool (lm->parallel). */
+static vm_asr_pool *g_pool;
+
+static void pool_parallel(void *ctx, size_t n, void (*fn)(void *, size_t, size_t, int),
+                          void *arg) {
+  (void)ctx;
+  vm__asr_pool_run(g_pool, n, 1, fn, arg);
+}
+
 static int run_search(fake_lm *f, vm_asr_decode_opts *o, int n_win, double temp,
                       uint64_t seed, vm_asr_result *res) {
   vm_asr_rules *r = NULL;
@@ -306,7 +316,8 @@ static int run_search(fake_lm *f, vm_asr_decode_opts *o, int n_win, double temp,
   f->n_steps = 0;
   float *first = vm_malloc((size_t)n_win * V * sizeof(float));
   for (int w = 0; w < n_win; w++) f->policy(NULL, 0, w, first + (size_t)w * V);
-  vm_asr_lm_i lm = {f, fake_step, fake_copy};
+  vm_asr_lm_i lm = {f, fake_step, fake_copy, g_pool ? pool_parallel : NULL,
+                    g_pool ? vm__asr_pool_n_threads(g_pool) : 1};
   int rc = vm_asr_search_run(r, o, &lm, n_win, first, PROMPT, 448, temp, rngs, res, &err);
   vm_free(first);
   vm_asr_rules_destroy(r);
@@ -435,7 +446,43 @@ static int test_search_sampling(void) {
   return 0;
 }
 
+/* The search's filtering on several threads (lm->parallel) gives the same
+ * results as on one: beams (3 windows x 5), best-of-5 sampling (each
+ * window its own generator) and greedy over 12 windows. */
+static int test_search_parallel_same(void) {
+  ASSERT_OK(model_load());
+  fake_lm f = {.policy = beam_policy, .buf = vm_malloc((size_t)NSLOT * V * sizeof(float))};
+  vm_asr_decode_opts o = vm_asr_decode_opts_default();
+  o.timestamps = 0;
+  static const struct { int beam, best_of, n_win; double temp; } cases[] = {
+      {5, 5, 3, 0.0}, {5, 5, 3, 1.0}, {1, 1, 12, 0.0}, {1, 1, 12, 0.7}};
+  vm_asr_result one[12], many[12];
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    o.beam_size = cases[c].beam;
+    o.best_of = cases[c].best_of;
+    int n = cases[c].n_win;
+    g_pool = NULL;
+    ASSERT_OK(run_search(&f, &o, n, cases[c].temp, 9, one));
+    ASSERT_OK(vm__asr_pool_create(3, &g_pool));
+    int rc = run_search(&f, &o, n, cases[c].temp, 9, many);
+    vm__asr_pool_destroy(g_pool);
+    g_pool = NULL;
+    ASSERT_OK(rc);
+    ASSERT_EQ(f.bad, 0);
+    for (int w = 0; w < n; w++) {
+      ASSERT_EQ(one[w].n_tokens, many[w].n_tokens);
+      ASSERT(memcmp(one[w].tokens, many[w].tokens, (size_t)one[w].n_tokens * 4) == 0);
+      ASSERT(one[w].sum_logprob == many[w].sum_logprob);
+      vm_asr_result_deinit(&one[w]);
+      vm_asr_result_deinit(&many[w]);
+    }
+  }
+  vm_free(f.buf);
+  return 0;
+}
+
 TEST_MAIN(TEST_ENTRY(test_suppress), TEST_ENTRY(test_timestamp_rules), TEST_ENTRY(test_top_k),
+          TEST_ENTRY(test_search_parallel_same),
           TEST_ENTRY(test_forced_timestamp), TEST_ENTRY(test_non_speech),
           TEST_ENTRY(test_compression_ratio), TEST_ENTRY(test_fallback_rules),
           TEST_ENTRY(test_repeat), TEST_ENTRY(test_hallucination_phrases),
