@@ -130,6 +130,15 @@ static void box_destroy(vm_asr_service *s, engine_box *b, int i_device) {
   vm_free(b);
 }
 
+/* Host threads of one GPU engine: the run's --threads (or the cores)
+ * shared among the GPUs, 1 to 8 (a step has a few dozen filter tasks at
+ * most). */
+static int host_threads(const vm_asr_service *s) {
+  int t = s->cfg.n_threads > 0 ? s->cfg.n_threads : vm_sys_ncores();
+  t /= s->n_slots > 0 ? s->n_slots : 1;
+  return t < 1 ? 1 : t > 8 ? 8 : t;
+}
+
 /* Create: the engine on GPU i with as many chunks per forward as fit in
  * the free memory after the model (halving if the allocation fails). */
 static int eng_create(void *user, vm_device *dev, int i, void **out, vm_err *err) {
@@ -151,7 +160,9 @@ static int eng_create(void *user, vm_device *dev, int i, void **out, vm_err *err
   snprintf(name, sizeof name, "cuda:%d", i);
   for (;;) {
     vm_asr_engine_opts eo = vm_asr_engine_opts_default();
-    eo.n_threads = 1; /* the GPU does the work; the host thread drives it */
+    /* the GPU runs the model; these host threads filter each step's
+     * logits (the search's tasks), the cores shared among the GPUs */
+    eo.n_threads = host_threads(s);
     eo.n_batch_max = n;
     eo.max_cand = s->cfg.max_cand;
     eo.device = s->sim ? "cpu" : name;
