@@ -67,6 +67,10 @@ typedef struct vm_asr_backend_i {
    * write directly (CPU): the forward pass then skips its staging copies
    * and reads logits and encoder output in place. */
   int host_mem;
+  /* The backend's own worker threads (CPU), idle between ops, so the
+   * caller may run host work on them then (one caller at a time, as the
+   * backend itself); NULL when the backend has none (CUDA). */
+  struct vm_asr_pool *pool;
   /* ---- memory ---- */
   /* n floats of backend memory (contents undefined), or NULL when out of
    * memory (the sticky error becomes VM_ENOMEM on CUDA). Free with

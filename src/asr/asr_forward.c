@@ -235,6 +235,7 @@ void vm_asr_state_destroy(vm_asr_state *s) {
 }
 
 size_t vm_asr_state_bytes(const vm_asr_state *s) { return s->n_bytes; }
+struct vm_asr_pool *vm__asr_state_pool(const vm_asr_state *s) { return s->be.pool; }
 
 /* The host copy is made on the first call after an encode (a const getter
  * that fills a cache: the state is used by one thread, see the header). */

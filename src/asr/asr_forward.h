@@ -69,6 +69,9 @@ void vm_asr_state_destroy(vm_asr_state *s);
 /* Bytes of activations, caches and scratch the state allocated (host and
  * backend memory; for CUDA also the weights' copies on the GPU). */
 size_t vm_asr_state_bytes(const vm_asr_state *s);
+/* The backend's worker threads, idle between the state's calls (CPU
+ * backend), or NULL (CUDA): see vm_asr_backend_i.pool. */
+struct vm_asr_pool *vm__asr_state_pool(const vm_asr_state *s);
 
 /* Encodes n_batch chunks: mel is (n_batch, n_mels, 3000) (vm_asr_mel
  * output, one chunk after the other); the model uses the first

@@ -41,8 +41,10 @@ struct vm_asr_engine {
   int *seq_chunk, *seq_slot;/* (n_seq_max) */
   const int *group_chunk;   /* window -> chunk of the encode, during a search */
   long n_windows;           /* windows encoded so far (statistics, tests) */
-  vm_asr_pool *pool;        /* n_threads threads for the search's host work
-                               (NULL with one thread) */
+  vm_asr_pool *pool;        /* threads for the search's host work: the CPU
+                               backend's (idle between steps) or own_pool;
+                               NULL with one thread */
+  vm_asr_pool *own_pool;
 };
 
 vm_asr_engine_opts vm_asr_engine_opts_default(void) {
@@ -69,7 +71,7 @@ size_t vm_asr_engine_state_bytes(const vm_asr_engine *e) { return vm_asr_state_b
 void vm_asr_engine_destroy(vm_asr_engine *e) {
   if (!e) return;
   vm_asr_state_destroy(e->st);
-  vm__asr_pool_destroy(e->pool);
+  vm__asr_pool_destroy(e->own_pool);
   vm_asr_mel_destroy(e->mel);
   vm_free(e->mels);
   vm_free(e->first);
@@ -113,9 +115,14 @@ int vm_asr_engine_create_with_model(const vm_asr_model *m, const vm_asr_engine_o
   e->seq_chunk = vm_malloc(S * sizeof(int));
   e->seq_slot = vm_malloc(S * sizeof(int));
   if (!e->mels || !e->first || !e->ptok || !e->seq_chunk || !e->seq_slot) goto oom;
-  /* the search's logit filtering between decoder steps; the CPU backend's
-   * own threads are idle then */
-  if (opts->n_threads > 1 && vm__asr_pool_create(opts->n_threads, &e->pool) != VM_OK) goto oom;
+  /* the search's logit filtering between decoder steps: on the CPU
+   * backend's threads (idle then), else on threads of its own */
+  e->pool = vm__asr_state_pool(e->st);
+  if (!e->pool && opts->n_threads > 1) {
+    if (vm__asr_pool_create(opts->n_threads, &e->own_pool) != VM_OK) goto oom;
+    e->pool = e->own_pool;
+  }
+  if (e->pool && vm__asr_pool_n_threads(e->pool) < 2) e->pool = NULL;
   *out = e;
   return VM_OK;
 oom:
@@ -221,7 +228,7 @@ static void lm_parallel(void *ctx, size_t n, void (*fn)(void *, size_t, size_t, 
   vm__asr_pool_run(e->pool, n, 1, fn, arg);
 }
 
-static int opts_threads(const vm_asr_engine *e) {
+static int lm_threads(const vm_asr_engine *e) {
   return e->pool ? vm__asr_pool_n_threads(e->pool) : 1;
 }
 
@@ -233,7 +240,7 @@ static int decode_group(vm_asr_engine *e, const vm_asr_opts *o, const vm_asr_rul
   int group_chunk[VM_ASR_BATCH_MAX];
   vm_asr_rng rngs[VM_ASR_BATCH_MAX];
   vm_asr_result res[VM_ASR_BATCH_MAX];
-  vm_asr_lm_i lm = {e, lm_step, lm_kv_copy, e->pool ? lm_parallel : NULL, opts_threads(e)};
+  vm_asr_lm_i lm = {e, lm_step, lm_kv_copy, e->pool ? lm_parallel : NULL, lm_threads(e)};
   if ((rc = decode_prompts(e, o, jobs, n, prev, n_prev, n_cand, first_try, &plen, err)) != 0)
     return rc;
   for (int w = 0; w < n; w++) {

@@ -357,6 +357,7 @@ int vm__asr_backend_cpu_init(int n_threads, vm_asr_backend_i *out) {
   out->name = "cpu";
   out->ctx = c;
   out->host_mem = 1;
+  out->pool = c->pool;
   out->mem_alloc = cpu_mem_alloc;
   out->mem_free = cpu_mem_free;
   out->upload = cpu_copy;
