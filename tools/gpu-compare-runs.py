@@ -30,6 +30,11 @@ def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
+    for out in sys.argv[1:3]:
+        if not os.path.isdir(os.path.join(out, "files")):
+            print(f"gpu-compare-runs: {out}: not a voiceman output folder (no files/)",
+                  file=sys.stderr)
+            return 2
     try:
         a, b = transcripts(sys.argv[1]), transcripts(sys.argv[2])
         with open(os.path.join(sys.argv[2], "summary.json"), encoding="utf-8") as fh:

@@ -177,7 +177,8 @@ static void choose(search *s, scratch *c, int w, hyp *h, const float *logits) {
     double sum = 0.0, u;
     float mx = -INFINITY;
     for (int32_t i = 0; i < s->V; i++) mx = c->lprob[i] > mx ? c->lprob[i] : mx;
-    for (int32_t i = 0; i < s->V; i++) sum += c->pexp[i] = exp((double)(c->lprob[i] - mx) / s->temp);
+    for (int32_t i = 0; i < s->V; i++)
+      sum += c->pexp[i] = exp((double)(c->lprob[i] - mx) / s->temp);
     u = vm_asr_rng_uniform(&s->rng[w]) * sum;
     for (int32_t i = 0; i < s->V && next < 0; i++) {
       u -= c->pexp[i];

@@ -195,7 +195,6 @@ int vm__asr_backend_cuda_init(int ordinal, vm_asr_backend_i *out, vm_err *err) {
   c->ordinal = ordinal;
   const char *simple = getenv("VM_ASR_CUDA_SIMPLE");
   c->simple = simple && *simple && strcmp(simple, "0") != 0;
-  c->direct_q = c->simple ? 0 : VM_ASR_CUDA_DIRECT_Q;
   cudaError_t e = cudaGetDeviceCount(&n_dev);
   if (e != cudaSuccess || n_dev == 0) {
     rc = vm_err_set(err, VM_EGPU, "no usable CUDA device: %s",

@@ -95,8 +95,8 @@ typedef struct vm_asr_cuda {
   float *part;            /* row-reduction partials, n_part floats */
   size_t n_part;
   size_t n_bytes;         /* all device bytes held */
-  int direct_q;           /* VM_ASR_CUDA_DIRECT_Q, or 0 (VM_ASR_CUDA_SIMPLE) */
-  int simple;             /* VM_ASR_CUDA_SIMPLE: no partials scratch */
+  int simple;             /* VM_ASR_CUDA_SIMPLE: no direct attention, no
+                             partials scratch */
 } vm_asr_cuda;
 
 /* Records a failure of `what` with CUDA error e (VM_ENOMEM for

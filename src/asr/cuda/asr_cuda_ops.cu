@@ -302,15 +302,15 @@ void vm__asr_cuda_layernorm(void *ctx, int m, int n, const float *x, const float
   VM_CUDA_DEV(g, n);
   VM_CUDA_DEV(b, n);
   size_t n_seg = ((size_t)n + VM_ASR_CUDA_SEG - 1) / VM_ASR_CUDA_SEG;
-  size_t n_part = (size_t)m * n_seg; /* partials of 2 doubles = 4 floats each */
-  if (4 * n_part > c->n_part) { /* more rows than the partial scratch holds */
+  size_t n_parts = (size_t)m * n_seg; /* partials of 2 doubles = 4 floats each */
+  if (4 * n_parts > c->n_part) { /* more rows than the partial scratch holds */
     VM_LAUNCH(k_layernorm, blocks((size_t)m), VM_ASR_CUDA_BLOCK, c->stream, m, n, x, g, b, y);
     launched(c, "layernorm kernel");
     return;
   }
   double *part = (double *)(void *)c->part;
   size_t n_el = (size_t)m * (size_t)n;
-  VM_LAUNCH(k_ln_part, blocks(n_part), VM_ASR_CUDA_BLOCK, c->stream, n_part, n, (int)n_seg, x,
+  VM_LAUNCH(k_ln_part, blocks(n_parts), VM_ASR_CUDA_BLOCK, c->stream, n_parts, n, (int)n_seg, x,
             part);
   launched(c, "layernorm kernel");
   VM_LAUNCH(k_ln_apply, blocks(n_el), VM_ASR_CUDA_BLOCK, c->stream, n_el, n, (int)n_seg, part,
@@ -341,14 +341,14 @@ void vm__asr_cuda_add(void *ctx, size_t n, float *y, const float *x) {
 static void softmax_rows(vm_asr_cuda *c, size_t n_rows, int n_q, int n_kv, int causal,
                          int q_pos0) {
   size_t n_seg = ((size_t)n_kv + VM_ASR_CUDA_SEG - 1) / VM_ASR_CUDA_SEG;
-  size_t n_part = n_rows * n_seg, n_el = n_rows * (size_t)n_kv;
-  if (2 * n_part > c->n_part) {
+  size_t n_parts = n_rows * n_seg, n_el = n_rows * (size_t)n_kv;
+  if (2 * n_parts > c->n_part) {
     VM_LAUNCH(k_softmax, blocks(n_rows), VM_ASR_CUDA_BLOCK, c->stream, c->scores, n_rows, n_q,
               n_kv, causal, q_pos0);
     launched(c, "softmax kernel");
     return;
   }
-  VM_LAUNCH(k_sm_part, blocks(n_part), VM_ASR_CUDA_BLOCK, c->stream, n_part, (int)n_seg,
+  VM_LAUNCH(k_sm_part, blocks(n_parts), VM_ASR_CUDA_BLOCK, c->stream, n_parts, (int)n_seg,
             c->scores, n_q, n_kv, causal, q_pos0, c->part);
   launched(c, "softmax kernel");
   VM_LAUNCH(k_sm_apply, blocks(n_el), VM_ASR_CUDA_BLOCK, c->stream, n_el, (int)n_seg,
@@ -422,7 +422,7 @@ void vm__asr_cuda_attention(void *ctx, const vm_asr_attn_args *a) {
   size_t per_head = (size_t)a->n_q * (size_t)a->n_kv;
   VM_ASSERT(per_head > 0 && per_head <= c->n_scores); /* reserve() sized it */
   size_t per_item = per_head * (size_t)a->n_head, fit_items = c->n_scores / per_item;
-  if (a->n_q <= c->direct_q && fit_items > 0) {
+  if (!c->simple && a->n_q <= VM_ASR_CUDA_DIRECT_Q && fit_items > 0) {
     int step = fit_items < VM_ASR_CUDA_ITEMS ? (int)fit_items : VM_ASR_CUDA_ITEMS;
     for (int b0 = 0; b0 < a->n_batch; b0 += step)
       attn_direct(c, a, b0, a->n_batch - b0 < step ? a->n_batch - b0 : step);
