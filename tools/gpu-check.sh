@@ -104,11 +104,12 @@ pipeline_check() {
   cp "$bundle"/fixtures/* "$p/calls/"
   for size in ${GPU_CHECK_PIPELINE-tiny base}; do
     local model=$p/$size.bin args
-    if [ $size = tiny ]; then
-      args=(--state 64 --heads 2 --audio-layers 2 --text-layers 2)
-    else
-      args=(--preset base)
-    fi
+    case $size in
+      tiny) args=(--state 64 --heads 2 --audio-layers 2 --text-layers 2) ;;
+      base) args=(--preset base) ;;
+      *) echo "FAIL pipeline: GPU_CHECK_PIPELINE names '$size' (tiny or base)" |
+           tee -a "$report"; status=1; continue ;;
+    esac
     step "pipeline_${size}_model" 60 "$mk" "$model" "${args[@]}" --type f16 --seed 7 \
       --vocab tests/fixtures/whisper/multilingual.tiktoken || continue
     local common=(--model "$model" --language ko --beam-size 1 -q --no-html
